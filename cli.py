@@ -1,0 +1,309 @@
+"""The ofsted-kg command line: click commands that parse options, call the pipeline and format results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sys
+from contextlib import ExitStack
+from importlib.resources import as_file
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .extract.errors import InputError, OfstedKGError
+from .extract.store import DEFAULT_STORE, STORE_ENV, Store, default_store_path
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+DEMO_STORE = "ofsted-kg-demo-store"
+
+
+def store_option(f):
+    return click.option(
+        "-S", "--store", "store_path", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help=f"Folder of the embedded store [default: ${STORE_ENV} or ./{DEFAULT_STORE}].",
+    )(f)
+
+
+def silent_option(f):
+    return click.option("-s", "--silent", is_flag=True, help="No progress bar.")(f)
+
+
+def _store(path: Path | None, read_only: bool = False) -> Store:
+    return Store(path or default_store_path(), read_only=read_only)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version")
+@click.option("-v", "--verbose", count=True, help="More log messages on stderr (-vv for debug).")
+def cli(verbose: int):
+    """Turn Ofsted reports on English children's services into an RDF knowledge graph.
+
+    \b
+    Quick start:
+      ofsted-kg demo                         # the bundled fictional sample, end to end
+      ofsted-kg ingest reports/              # your own reports (.pdf, .txt, .md)
+      ofsted-kg query recurring-themes       # a named query; 'ofsted-kg queries' lists them
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+# ------------------------------------------------------------------ ingest
+
+def _print_summary(summary) -> None:
+    stored, unchanged, failed = summary.count("stored"), summary.count("unchanged"), len(summary.failed)
+    click.echo(f"{stored} stored, {unchanged} unchanged (already in the store), {failed} failed", err=True)
+    for kind, n in sorted(summary.by_kind().items()):
+        click.echo(f"  {kind}: {n}", err=True)
+    outs = [o for o in summary.outcomes if o.status == "stored"]
+    if outs:
+        click.echo(f"  findings: {sum(o.findings for o in outs)}, recommendations: "
+                   f"{sum(o.recommendations for o in outs)}", err=True)
+
+
+def run_ingest(paths, store: Store, silent: bool, extra_register=None, force=False) -> int:
+    from .extract.ingest import Ingester, expand_paths
+
+    files = expand_paths(paths)
+    if not files:
+        raise InputError("no .pdf, .txt or .md files in " + ", ".join(str(p) for p in paths))
+    store.ensure_reference(__version__, None)
+    if extra_register is not None:
+        store.ensure_extra_register(extra_register)
+    ingester = Ingester(store, __version__, extra_register=extra_register, force=force)
+    failures = []
+
+    def report(outcome):
+        if outcome.status == "failed":
+            failures.append(outcome)
+
+    if silent:
+        summary = ingester.ingest(files, report)
+    else:
+        with click.progressbar(length=len(files), label="Ingesting", file=sys.stderr,
+                               item_show_func=lambda o: o.path.name if o else "") as bar:
+            def step(outcome):
+                report(outcome)
+                bar.update(1, outcome)
+            summary = ingester.ingest(files, step)
+    for outcome in failures:
+        click.echo(f"Error: {outcome.path}: {outcome.reason}", err=True)
+        for message in outcome.violations[:20]:
+            click.echo(f"    {message}", err=True)
+        if len(outcome.violations) > 20:
+            click.echo(f"    ... and {len(outcome.violations) - 20} more", err=True)
+    _print_summary(summary)
+    return 1 if summary.failed else 0
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@store_option
+@silent_option
+@click.option("-f", "--force", is_flag=True, help="Extract again even files already stored by this version.")
+@click.pass_context
+def ingest(ctx, paths, store_path, silent, force):
+    """Read reports (files or folders of .pdf, .txt, .md) into the store.
+
+    \f
+    Each document is validated against the SHACL shapes and stored as its own named
+    graph in one transaction; a file that fails is reported and the batch goes on.
+    """
+    ctx.exit(run_ingest(list(paths), _store(store_path), silent, force=force))
+
+
+@cli.command()
+@store_option
+@silent_option
+@click.pass_context
+def demo(ctx, store_path, silent):
+    """Ingest the bundled fictional sample and show the themes that recur.
+
+    The sample is invented (three fictional authorities); it goes into
+    ./ofsted-kg-demo-store unless --store is given.
+    """
+    from rdflib import Graph
+
+    from .extract.resources import data_file, data_files, parse_turtle
+
+    store = _store(store_path or Path(DEMO_STORE))
+    extra = parse_turtle(data_file("sample", "authorities.ttl"), Graph())
+    with ExitStack() as stack:
+        files = [stack.enter_context(as_file(res)) for res in data_files("sample", ".txt")]
+        status = run_ingest(files, store, silent, extra_register=extra)
+    click.echo(f"Store: {store.path}", err=True)
+    click.echo("Themes found in at least two of the sample's authorities:", err=True)
+    _run_query(store, "recurring-themes", [], "table", None)
+    ctx.exit(status)
+
+
+# ------------------------------------------------------------------ validate
+
+@cli.command()
+@store_option
+@click.pass_context
+def validate(ctx, store_path):
+    """Check every stored document's graph against the SHACL shapes (exit 1 on violations)."""
+    from .extract.validate import validate_graph
+
+    store = _store(store_path, read_only=True)
+    extra = store.extra_register()
+    bad = 0
+    graphs = store.document_graphs()
+    for g in graphs:
+        violations = validate_graph(store.graph(g), extra)
+        if violations:
+            bad += 1
+            click.echo(f"{g}: {len(violations)} violations", err=True)
+            for v in violations:
+                click.echo(f"    {v}", err=True)
+    click.echo(f"{len(graphs)} documents checked, {bad} with violations", err=True)
+    ctx.exit(1 if bad else 0)
+
+
+# ------------------------------------------------------------------ queries
+
+FORMATS = ["table", "csv", "tsv", "json", "markdown"]
+
+
+def _cell(term) -> str:
+    if term is None:
+        return ""
+    return term.value if hasattr(term, "value") else str(term)
+
+
+def format_rows(variables: list[str], rows: list[list], fmt: str) -> str:
+    if fmt == "json":
+        bindings = []
+        for row in rows:
+            b = {}
+            for var, term in zip(variables, row):
+                if term is None:
+                    continue
+                import pyoxigraph as ox
+
+                if isinstance(term, ox.NamedNode):
+                    b[var] = {"type": "uri", "value": term.value}
+                elif isinstance(term, ox.BlankNode):
+                    b[var] = {"type": "bnode", "value": term.value}
+                else:
+                    b[var] = {"type": "literal", "value": term.value}
+                    if term.language:
+                        b[var]["xml:lang"] = term.language
+                    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+                        b[var]["datatype"] = term.datatype.value
+            bindings.append(b)
+        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}, indent=2, ensure_ascii=False) + "\n"
+    cells = [[_cell(t) for t in row] for row in rows]
+    if fmt in ("csv", "tsv"):
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(variables)
+        writer.writerows(cells)
+        return buf.getvalue()
+    if fmt == "markdown":
+        esc = [[c.replace("|", "\\|").replace("\n", " ") for c in row] for row in cells]
+        lines = ["| " + " | ".join(variables) + " |", "|" + "---|" * len(variables)]
+        lines += ["| " + " | ".join(row) + " |" for row in esc]
+        return "\n".join(lines) + "\n"
+    width = 60
+    shown = [[c.replace("\n", " ") if len(c) <= width else c[: width - 1] + "…" for c in row] for row in cells]
+    widths = [max([len(v)] + [len(r[i]) for r in shown]) for i, v in enumerate(variables)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in shown]
+    lines.append(f"({len(rows)} rows)")
+    return "\n".join(lines) + "\n"
+
+
+def _run_query(store: Store, name: str, params, fmt: str, limit: int | None, out=None) -> int:
+    from .extract.queries import bindings, get_query
+    from .extract.register import load_register
+
+    nq = get_query(name)
+    subs = bindings(nq, list(params), load_register(store.extra_registers()), store.scheme_ids())
+    try:
+        result = store.query(nq.text, subs)
+    except SyntaxError as err:
+        raise InputError(f"{name}: not valid SPARQL ({err})") from err
+    variables = [v.value for v in result.variables]
+    rows = []
+    for solution in result:
+        rows.append([solution[v] for v in variables])
+        if limit is not None and len(rows) >= limit:
+            break
+    text = format_rows(variables, rows, fmt)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    return len(rows)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
+              help="A query parameter, bound as an RDF term (repeatable).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-l", "--limit", type=click.IntRange(min=1), default=None, help="Show at most this many rows.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE.")
+@store_option
+def query(name, params, fmt, limit, output, store_path):
+    """Run a named query (see 'ofsted-kg queries') or a SPARQL file NAME.rq."""
+    _run_query(_store(store_path, read_only=True), name, params, fmt, limit, output)
+
+
+@cli.command()
+def queries():
+    """List the named queries with their parameters."""
+    from .extract.queries import named_queries
+
+    for name, nq in sorted(named_queries().items()):
+        click.echo(f"{name}\n    {nq.description}")
+        for p in nq.params:
+            default = f" [default: {p.default}]" if p.default is not None else ""
+            click.echo(f"    -p {p.name} <{p.type}>  {p.description}{default}")
+        if nq.example:
+            click.echo(f"    example: {nq.example}")
+        click.echo()
+
+
+# ------------------------------------------------------------------ export and stats
+
+@cli.command()
+@click.option("-f", "--format", "fmt", type=click.Choice(["turtle", "trig", "json-ld", "nt"]), default="turtle", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE instead of stdout.")
+@click.option("--no-reference", is_flag=True, help="Leave out the ontology, schemes and register.")
+@store_option
+def export(fmt, output, no_reference, store_path):
+    """Export the graph: Turtle or N-Triples (all graphs merged), TriG or JSON-LD (one graph per document)."""
+    from .extract.export import export_store
+
+    data = export_store(_store(store_path, read_only=True), fmt, reference=not no_reference)
+    if output:
+        output.write_bytes(data)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@cli.command()
+@store_option
+def stats(store_path):
+    """Counts of what the store holds: documents by kind, findings, recommendations, themes."""
+    from .extract.export import store_stats
+
+    for label, value in store_stats(_store(store_path, read_only=True)):
+        click.echo(f"{label}:\t{value}")
+
+
+def main():  # pragma: no cover
+    try:
+        cli(standalone_mode=True)
+    except OfstedKGError as err:
+        err.show()
+        sys.exit(err.exit_code)

@@ -1,0 +1,1 @@
+"""Extraction pipeline: one module a stage, plain functions."""

@@ -1,0 +1,135 @@
+"""Normalise text: strip conversion noise and cut the text into paragraphs with offsets."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from .model import Normalised, Paragraph
+
+_LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+_CHARS = {
+    "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+    "“": '"', "”": '"', "„": '"', "″": '"',
+    "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
+    "\u00ad": "", "\ufeff": "", "…": "...", "\u2010": "-", "\u2011": "-", "\u2212": "-",
+}
+_TRANSLATE = str.maketrans({**_LIGATURES, **_CHARS})
+_SUPERSCRIPTS = re.compile(r"(?<=[A-Za-z\)\.,])[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
+_LATEX = re.compile(r"\$([^$\n]{0,300})\$")
+_LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
+_SUP = re.compile(r"<sup>.*?</sup>", re.I | re.S)
+_MANGLED_ENTITY = re.compile(r"&(?:</?sup>)+(lt|gt|amp);")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|mailto:|www\.)[^)\s]*\)")
+_MD_EMPH = re.compile(r"(\*\*|__)(.+?)\1")
+_HEADING = re.compile(r"^#{1,6}\s*")
+_BULLET = re.compile(r"^(?:[-*•■▪●◦◆►➢✓]|\uf0b7|\uf0a7)\s+")
+_NUMBERED = re.compile(r"^\(?\d{1,3}(?:\.\d{1,2})?[.)]?\s")
+_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.I)
+_SPACES = re.compile(r"[ ]{2,}")
+_TABS = re.compile(r"[ \t]*\t[ \t]*")
+
+
+def _latex(match: re.Match) -> str:
+    body = _LATEX_CMD.sub("", match.group(1))
+    body = re.sub(r"\^\{?\d+\}?", "", body)  # footnote marks such as ^1
+    return body.replace("{", "").replace("}", "").strip()
+
+
+def clean_inline(line: str) -> str:
+    """Remove character-level noise from one line of converted text."""
+    line = unicodedata.normalize("NFC", line).translate(_TRANSLATE)
+    line = _LATEX.sub(_latex, line)
+    line = _MANGLED_ENTITY.sub(r"&\1;", line)
+    line = html.unescape(line)
+    line = _SUP.sub("", line)
+    line = _MD_LINK.sub(r"\1", line)
+    line = _TAG.sub("", line)
+    line = _MD_EMPH.sub(r"\2", line)
+    line = _SUPERSCRIPTS.sub("", line)
+    line = _TABS.sub("\t", line)
+    line = _SPACES.sub(" ", line)
+    return line.strip()
+
+
+def _is_table_row(line: str) -> bool:
+    return "\t" in line
+
+
+def _blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
+    """Cut pages into blocks: (text, page number, starts-with-marker)."""
+    blocks: list[list] = []  # [lines, page, marker, closed]
+    for page_no, page in enumerate(pages, start=1):
+        current = None
+        for raw in page.splitlines():
+            line = clean_inline(_HEADING.sub("", raw.strip()))
+            if not line or _PAGE_NUMBER.match(line):
+                current = None
+                continue
+            marker = False
+            bullet = _BULLET.match(line)
+            if bullet:
+                rest = line[bullet.end():]
+                if _NUMBERED.match(rest):
+                    line, marker = rest, True
+                else:
+                    line, marker = "- " + rest, True
+            elif _NUMBERED.match(line):
+                marker = True
+            if marker or _is_table_row(line) or current is None or _is_table_row(current[0][-1]):
+                current = [[line], page_no, marker]
+                blocks.append(current)
+            else:
+                current[0].append(line)
+    out = []
+    for lines, page_no, marker in blocks:
+        text = lines[0]
+        for nxt in lines[1:]:
+            if re.search(r"[A-Za-z]-$", text) and nxt[:1].islower():
+                text += nxt  # word broken over two lines: keep the hyphen, drop the break
+            else:
+                text += " " + nxt
+        out.append((text, page_no, marker))
+    return out
+
+
+def _merge_continuations(blocks: list[tuple[str, int, bool]]) -> list[tuple[str, int]]:
+    """Join a paragraph that a page break or blank line cut in two."""
+    merged: list[list] = []
+    for text, page_no, marker in blocks:
+        lowercase_bullet = marker and text.startswith("- ") and text[2:3].islower()
+        if (
+            merged
+            and (not marker or lowercase_bullet and not merged[-1][0].rstrip().endswith((".", ":", ";", "!", "?")))
+            and (text[:1].islower() or lowercase_bullet)
+            and not _is_table_row(merged[-1][0])
+        ):
+            if lowercase_bullet:
+                text = text[2:]
+            prev = merged[-1][0]
+            joiner = "" if re.search(r"[A-Za-z]-$", prev) else " "
+            merged[-1][0] = prev + joiner + text
+        else:
+            merged.append([text, page_no])
+    return [(t, p) for t, p in merged]
+
+
+def normalise_pages(pages: list[str], *, paged: bool) -> Normalised:
+    """Normalise a document given as pages (a text file is one page with paged=False)."""
+    parts = _merge_continuations(_blocks(pages))
+    paragraphs: list[Paragraph] = []
+    chunks: list[str] = []
+    offset = 0
+    for text, page_no in parts:
+        paragraphs.append(Paragraph(offset, offset + len(text), text, page_no if paged else None))
+        chunks.append(text)
+        offset += len(text) + 2
+    return Normalised("\n\n".join(chunks), paragraphs, len(pages) if paged else None)
+
+
+def normalise_text(text: str) -> Normalised:
+    """Normalise the text of a .txt or .md conversion of a report."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    return normalise_pages([text], paged=False)

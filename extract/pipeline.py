@@ -1,0 +1,71 @@
+"""Run the extraction stages on one file: load, normalise, kind, structure, passages, themes, polarity."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .errors import DocumentError
+from .kind import recognise_kind
+from .load import load_normalised, read_source
+from .model import Evaluation, Extraction, Normalised
+from .passages import committee_passages, inspection_passages
+from .polarity import set_polarity
+from .structure import inspection_dates, judgements, published_date, resolve_authority
+from .themes import ThemeTagger
+
+log = logging.getLogger(__name__)
+
+SHORT_ILACS_MAX_DAYS = 5
+
+
+def _working_days(start, end) -> int:
+    from datetime import timedelta
+
+    days, d = 0, start
+    while d <= end:
+        days += d.weekday() < 5
+        d += timedelta(days=1)
+    return days
+
+
+def title_of(norm: Normalised) -> str:
+    for para in norm.paragraphs[:12]:
+        low = para.text.lower()
+        if any(w in low for w in ("inspection of", "focused visit", "monitoring visit", "review of", "report by")):
+            return para.text[:300]
+    return norm.paragraphs[0].text[:300] if norm.paragraphs else ""
+
+
+def extract_normalised(path: Path, sha256: str, norm: Normalised, register, tagger: ThemeTagger) -> Extraction:
+    kind = recognise_kind(norm)
+    if kind is None:
+        raise DocumentError(path, "not an Ofsted report or committee report on a local authority's children's services "
+                                  "(no known title on its first page)")
+    la_code, la_name = resolve_authority(norm, register, path)
+    start, end = inspection_dates(norm.text[:4000], kind)
+    published = published_date(norm, kind)
+    if kind == "ilacs":
+        kind = "ilacs-short" if start and end and _working_days(start, end) <= SHORT_ILACS_MAX_DAYS else "ilacs-standard"
+    if kind == "committee-report":
+        findings, recs = committee_passages(norm)
+    else:
+        findings, recs = inspection_passages(norm, kind)
+    tagger.tag(norm.text, findings + recs)
+    set_polarity(findings)
+    for p in findings + recs:
+        p.__dict__.pop("_doc", None)
+    evaluation = Evaluation(
+        kind=kind, authority=la_code, authority_name=la_name, title=title_of(norm),
+        start=start, end=end, published=published, judgements=judgements(norm, kind),
+        findings=findings, recommendations=recs,
+    )
+    return Extraction(path=str(path), file_name=path.name, sha256=sha256, normalised=norm,
+                      evaluations=[evaluation], title=evaluation.title, issued=published)
+
+
+def extract_file(path: Path, register, tagger: ThemeTagger) -> Extraction:
+    """Everything ofsted-kg reads from one file, or a DocumentError naming the reason."""
+    data, sha256 = read_source(path)
+    norm = load_normalised(path, data)
+    return extract_normalised(path, sha256, norm, register, tagger)

@@ -1,0 +1,55 @@
+"""Give each finding a polarity: strength, weakness, mixed or neutral, from cue words by sentence."""
+
+from __future__ import annotations
+
+import re
+
+from .model import Passage
+
+_NEGATIVE = re.compile(
+    r"\b(?:not|no longer|never|poor(?:ly)?|weak(?:ness|nesses|er)?|inadequate|insufficient(?:ly)?|"
+    r"delays?|delayed|drift|too (?:many|few|slow|long|late|high|often|variable|narrowly)|lack(?:s|ing)?|"
+    r"inconsistent(?:ly)?|variable|fail(?:s|ed|ure|ures|ing|ings)?|limited|unclear|unacceptable|"
+    r"shortfalls?|deficien\w+|ineffective|unmet|gaps?|concerns?|deteriorat\w+|overdue|backlog|"
+    r"serious(?:ly)?|worse|vulnerab\w+ to|low|high turnover|still|yet to|only recently|too early)\b",
+    re.I,
+)
+_POSITIVE = re.compile(
+    r"\b(?:effective(?:ly)?|good|strong(?:ly)?|well|improv(?:ed|ing|ement|ements)|timely|appropriate(?:ly)?|"
+    r"robust|comprehensive|positive(?:ly)?|benefit(?:s|ed|ing)?|strengths?|prompt(?:ly)?|high[- ]quality|"
+    r"thorough|skilled|clear(?:ly)?|successful(?:ly)?|effectively|outstanding|excellent|swift(?:ly)?|"
+    r"well[- ]\w+|committed|helpful|sensitive(?:ly)?|safe|stable)\b",
+    re.I,
+)
+_CONTRAST = re.compile(r"\b(?:however|although|but|despite|while|whilst)\b", re.I)
+
+
+def sentence_polarity(sentence: str) -> tuple[bool, bool]:
+    """(has a strength, has a weakness) for one sentence."""
+    negative = bool(_NEGATIVE.search(sentence))
+    positive = bool(_POSITIVE.search(sentence))
+    if negative and positive and not _CONTRAST.search(sentence):
+        positive = False  # "not effective", "not good enough": the negation wins
+    return positive, negative
+
+
+def passage_polarity(sentences: list[str]) -> str:
+    strength = weakness = False
+    for sentence in sentences:
+        pos, neg = sentence_polarity(sentence)
+        strength |= pos
+        weakness |= neg
+    if strength and weakness:
+        return "mixed"
+    if weakness:
+        return "weakness"
+    if strength:
+        return "strength"
+    return "neutral"
+
+
+def set_polarity(findings: list[Passage]) -> None:
+    for finding in findings:
+        doc = getattr(finding, "_doc", None)
+        sentences = [s.text for s in doc.sents] if doc is not None else re.split(r"(?<=[.!?])\s+", finding.text)
+        finding.polarity = passage_polarity(sentences)

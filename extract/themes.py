@@ -1,0 +1,122 @@
+"""Tag passages with themes: spaCy phrase matching on the SKOS labels of ontology/themes.ttl."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import spacy
+from rdflib import Graph
+from rdflib.namespace import SKOS
+from spacy.matcher import PhraseMatcher
+
+from .model import Mention, Passage
+from .resources import data_file, parse_turtle
+
+THEME_NS = "https://w3id.org/ofsted-kg/theme/"
+
+# A label found in these surroundings names something other than the subject of the passage.
+_PASSING = re.compile(
+    r"\b(?:sub-?groups?|panels? (?:chair|minutes)|strategy (?:was|has been|is) (?:published|launched|refreshed)|"
+    r"co-?ordinator|champions?)\b",
+    re.I,
+)
+_NEGATED = re.compile(r"\b(?:no|none of the|not any)\s+(?:\w+\s+){0,4}$", re.I)
+
+
+@dataclass(frozen=True)
+class ThemeLabels:
+    """Each theme id with the labels the tagger matches."""
+
+    labels: dict[str, tuple[str, ...]]  # theme id -> labels (pref, alt, hidden)
+    pref: dict[str, str]  # theme id -> prefLabel
+
+
+def _plural(label: str) -> list[str]:
+    words = label.split()
+    last = words[-1]
+    if not last.isalpha() or last.isupper() or last.endswith("s"):
+        return []
+    if last.endswith("y") and last[-2:-1] not in "aeiou":
+        plural = last[:-1] + "ies"
+    elif last.endswith(("ch", "sh", "x")):
+        plural = last + "es"
+    else:
+        plural = last + "s"
+    return [" ".join(words[:-1] + [plural])]
+
+
+def labels_from_graph(graph: Graph) -> ThemeLabels:
+    labels: dict[str, list[str]] = {}
+    pref: dict[str, str] = {}
+    for concept, notation in graph.subject_objects(SKOS.notation):
+        if not str(concept).startswith(THEME_NS):
+            continue
+        theme = str(notation)
+        found: list[str] = []
+        for prop in (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel):
+            for lit in graph.objects(concept, prop):
+                if getattr(lit, "language", None) in (None, "en"):
+                    found.append(str(lit))
+                    if prop == SKOS.prefLabel:
+                        pref[theme] = str(lit)
+        labels[theme] = found
+    return ThemeLabels({t: tuple(sorted(set(v))) for t, v in labels.items()}, pref)
+
+
+@lru_cache(maxsize=1)
+def theme_labels() -> ThemeLabels:
+    """The theme labels of the packaged ontology/themes.ttl."""
+    return labels_from_graph(parse_turtle(data_file("ontology", "themes.ttl"), Graph()))
+
+
+class ThemeTagger:
+    """Finds theme mentions in passages of normalised text."""
+
+    def __init__(self, labels: ThemeLabels | None = None):
+        self.labels = labels or theme_labels()
+        self.nlp = spacy.blank("en")
+        self.nlp.add_pipe("sentencizer")
+        self.lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+        for theme, labels in self.labels.labels.items():
+            lower, exact = [], []
+            for label in labels:
+                is_acronym = any(w.isupper() and len(w) > 1 for w in label.split())
+                (exact if is_acronym else lower).append(label if is_acronym else label.lower())
+                if not is_acronym:
+                    lower.extend(_plural(label.lower()))
+            if lower:
+                self.lower.add(theme, list(self.nlp.tokenizer.pipe(sorted(set(lower)))))
+            if exact:
+                self.exact.add(theme, list(self.nlp.tokenizer.pipe(sorted(set(exact)))))
+
+    def mentions(self, doc, offset: int) -> list[Mention]:
+        spans = []
+        for matcher in (self.lower, self.exact):
+            for match_id, start, end in matcher(doc):
+                spans.append((doc.vocab.strings[match_id], doc[start:end]))
+        # longest span first, so that 'child sexual exploitation' wins over 'exploitation'
+        spans.sort(key=lambda s: (s[1].start_char, -(s[1].end_char - s[1].start_char)))
+        taken: list[tuple[int, int]] = []
+        out: list[Mention] = []
+        for theme, span in spans:
+            if any(span.start_char < e and s < span.end_char for s, e in taken):
+                continue
+            sent = span.sent.text if doc.has_annotation("SENT_START") else doc.text
+            before = doc.text[max(0, span.start_char - 40):span.start_char]
+            after = doc.text[span.end_char:span.end_char + 25]
+            if _PASSING.match(after.strip()) or _NEGATED.search(before) and "concern" not in sent.lower():
+                continue
+            taken.append((span.start_char, span.end_char))
+            out.append(Mention(theme, offset + span.start_char, offset + span.end_char, span.text))
+        return out
+
+    def tag(self, text: str, passages: list[Passage]) -> None:
+        """Set `themes` and `mentions` on each passage; offsets point into `text`."""
+        docs = self.nlp.pipe(text[p.start:p.end] for p in passages)
+        for passage, doc in zip(passages, docs):
+            passage.mentions = self.mentions(doc, passage.start)
+            passage.themes = sorted({m.theme for m in passage.mentions})
+            passage._doc = doc  # kept for the polarity stage of the same run

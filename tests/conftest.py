@@ -1,0 +1,45 @@
+"""Shared fixtures: paths to ../shared, a store loaded with the seed documents."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "corpus" / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def pytest_configure(config):
+    if not SEEDS.is_dir():
+        raise pytest.UsageError(f"the tests read the seed documents from {SEEDS}; put ../shared beside the project")
+
+
+@pytest.fixture(scope="session")
+def seed_facts() -> dict:
+    return json.loads((DATA / "seed_facts.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def seed_store(tmp_path_factory):
+    """A store with the five seeds ingested through the CLI, shared by read-only tests."""
+    from click.testing import CliRunner
+
+    from ofsted_kg.cli import cli
+
+    path = tmp_path_factory.mktemp("store") / "kg"
+    result = CliRunner().invoke(cli, ["ingest", "--silent", "--store", str(path), str(SEEDS)])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return path
+
+
+@pytest.fixture(scope="session")
+def extractions():
+    """The pipeline's reading of each seed, by file name."""
+    from ofsted_kg.extract.pipeline import extract_file
+    from ofsted_kg.extract.register import load_register
+    from ofsted_kg.extract.themes import ThemeTagger
+
+    register, tagger = load_register(), ThemeTagger()
+    return {p.name: extract_file(p, register, tagger) for p in sorted(SEEDS.iterdir())}

@@ -1,0 +1,91 @@
+"""SHACL shapes: a correct graph conforms; each deliberately broken graph is rejected with a named rule."""
+
+import pytest
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, Literal
+from rdflib.namespace import RDF, XSD
+
+from conftest import SEEDS
+from ofsted_kg.extract.graph import build_graph
+from ofsted_kg.extract.ns import AREA, GRADE, ID, KIND, OFK, THEME
+from ofsted_kg.extract.resources import shapes_graph
+from ofsted_kg.extract.validate import validate_graph
+
+
+@pytest.fixture(scope="module")
+def good_graph(extractions) -> Graph:
+    return build_graph(extractions["000_4fd3cb4d566c6112.txt"], "test")
+
+
+def _eval(g):
+    return next(g.subjects(RDF.type, OFK.Inspection))
+
+
+def test_shapes_seed_graph_conforms(good_graph):
+    assert validate_graph(good_graph) == []
+
+
+def test_shapes_pass_meta_shacl():
+    conforms, _, text = shacl_validate(shapes_graph(), shacl_graph=None, meta_shacl=True, advanced=True)
+    assert conforms, text
+
+
+def _broken(good_graph, change):
+    g = Graph()
+    g += good_graph
+    change(g)
+    return validate_graph(g)
+
+
+def test_shapes_reject_grade_outside_scheme(good_graph):
+    def change(g):
+        j = ID["judgement/" + str(next(g.subjects(OFK.area, AREA.overall))).rsplit("/", 1)[1]]
+        g.set((j, OFK.grade, GRADE["excellent"]))
+    found = _broken(good_graph, change)
+    assert any(v.focus.endswith("-overall") and "grade" in v.message.lower() for v in found), found
+
+
+def test_shapes_reject_end_before_start(good_graph):
+    def change(g):
+        ev = _eval(g)
+        g.set((ev, OFK.endDate, Literal("2016-05-01", datatype=XSD.date)))
+    found = _broken(good_graph, change)
+    assert any(v.focus.startswith("id:evaluation/") and "start" in v.message.lower() for v in found), found
+
+
+def test_shapes_reject_finding_without_evaluation(good_graph):
+    finding = ID["finding/" + "x"]
+
+    def change(g):
+        nonlocal finding
+        finding = next(g.subjects(RDF.type, OFK.Finding))
+        g.remove((finding, OFK.evaluation, None))
+    found = _broken(good_graph, change)
+    name = "id:" + str(finding).split("/id/", 1)[1]
+    assert any(v.focus == name and "evaluation" in v.message.lower() for v in found), found
+
+
+def test_shapes_reject_theme_without_mention(good_graph):
+    def change(g):
+        finding = next(g.subjects(RDF.type, OFK.Finding))
+        g.add((finding, OFK.theme, THEME["young-carers"]))
+    found = _broken(good_graph, change)
+    assert any("mention" in v.message.lower() and "young-carers" in (str(v) ) for v in found), found
+
+
+def test_shapes_reject_area_the_kind_cannot_grade(good_graph):
+    def change(g):
+        g.set((_eval(g), OFK.kind, KIND["focused-visit"]))
+    found = _broken(good_graph, change)
+    assert any(v.focus.startswith("id:judgement/") and "area" in v.message.lower() for v in found), found
+
+
+def test_shapes_reject_two_judgements_for_one_area(good_graph):
+    def change(g):
+        extra = ID["judgement/extra-overall"]
+        ev = _eval(g)
+        for p, o in ((RDF.type, OFK.Judgement), (OFK.evaluation, ev), (OFK.area, AREA.overall), (OFK.grade, GRADE.good)):
+            g.add((extra, p, o))
+        g.add((extra, OFK.text if False else ID["x"], Literal("x")))
+    found = _broken(good_graph, change)
+    assert any("one judgement" in v.message.lower() or "more than one" in v.message.lower() for v in found), found
