@@ -61,7 +61,7 @@ def store_stats(store: Store) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
 
     def count(cls) -> int:
-        rows = list(store.query(_COUNTS, {ox.Variable("class"): ox.NamedNode(str(cls))}))
+        rows = list(store.query(_COUNTS, {"class": ox.NamedNode(str(cls))}))
         return int(rows[0]["n"].value)
 
     out.append(("store", str(store.path)))

@@ -95,6 +95,11 @@ def _blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
     return out
 
 
+def _cut_mid_sentence(text: str) -> bool:
+    """A long paragraph that stops without closing punctuation: a page break cut it."""
+    return len(text.split()) >= 12 and not text.rstrip().endswith((".", ":", ";", "!", "?", ")"))
+
+
 def _merge_continuations(blocks: list[tuple[str, int, bool]]) -> list[tuple[str, int]]:
     """Join a paragraph that a page break or blank line cut in two."""
     merged: list[list] = []
@@ -102,7 +107,7 @@ def _merge_continuations(blocks: list[tuple[str, int, bool]]) -> list[tuple[str,
         lowercase_bullet = marker and text.startswith("- ") and text[2:3].islower()
         if (
             merged
-            and (not marker or lowercase_bullet and not merged[-1][0].rstrip().endswith((".", ":", ";", "!", "?")))
+            and (not marker or lowercase_bullet and _cut_mid_sentence(merged[-1][0]))
             and (text[:1].islower() or lowercase_bullet)
             and not _is_table_row(merged[-1][0])
         ):

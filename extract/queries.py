@@ -138,14 +138,55 @@ def to_term(param: Param, value: str, register=None, scheme_ids: dict[str, set[s
     return ox.NamedNode(str(ns[value]))
 
 
+_TOKEN = re.compile(r"""#[^\n]*|<[^<>\s]*>|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\{|\}|[A-Za-z_]+|.""", re.S)
+
+
+def _where_brace(text: str) -> int:
+    """Offset just after the '{' that opens the query's top-level WHERE pattern."""
+    depth = 0
+    first_top_brace = None
+    form = None
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        upper = tok.upper()
+        if tok == "{":
+            if depth == 0 and first_top_brace is None:
+                first_top_brace = m.end()
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+        elif depth == 0 and upper in ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE") and form is None:
+            form = upper
+        elif depth == 0 and upper == "WHERE":
+            brace = text.index("{", m.end())
+            return brace + 1
+    if form != "CONSTRUCT" and first_top_brace is not None:
+        return first_top_brace
+    raise InputError("cannot find the WHERE clause of the query to bind its parameters")
+
+
+def with_values(text: str, values: dict) -> str:
+    """The query with a VALUES block binding `values` ({name: pyoxigraph term}) at the top of its WHERE.
+
+    The terms are written by pyoxigraph in N-Triples syntax, so a value can only ever be a value:
+    quotes, braces or SPARQL keywords inside it are escaped, never read as query text.
+    """
+    if not values:
+        return text
+    names = " ".join(f"?{name}" for name in values)
+    terms = " ".join(str(term) for term in values.values())
+    at = _where_brace(text)
+    return f"{text[:at]} VALUES ({names}) {{ ({terms}) }}{text[at:]}"
+
+
 def bindings(nq: NamedQuery, given: list[tuple[str, str]], register=None, scheme_ids=None) -> dict:
     subs = {}
     seen = set()
     for name, value in given:
         param = nq.param(name)
-        subs[ox.Variable(name)] = to_term(param, value, register, scheme_ids)
+        subs[name] = to_term(param, value, register, scheme_ids)
         seen.add(name)
     for param in nq.params:
         if param.name not in seen and param.default is not None:
-            subs[ox.Variable(param.name)] = to_term(param, param.default, register, scheme_ids)
+            subs[param.name] = to_term(param, param.default, register, scheme_ids)
     return subs

@@ -112,9 +112,9 @@ class Store:
 
     def documents_from(self, source_path: str) -> list[str]:
         """Graphs of documents ingested earlier from the same path (an older version of the file)."""
-        q = "SELECT ?g WHERE { GRAPH ?g { ?d ofk:sourcePath ?path } }"
-        rows = self.ox.query(q, prefixes={"ofk": str(OFK)}, substitutions={ox.Variable("path"): ox.Literal(source_path)})
-        return [row["g"].value for row in rows]
+        pred = ox.NamedNode(str(OFK.sourcePath))
+        return sorted({q.graph_name.value for q in self.ox.quads_for_pattern(None, pred, ox.Literal(source_path), None)
+                       if isinstance(q.graph_name, ox.NamedNode)})
 
     def replace_document(self, doc_iri: URIRef, graph: Graph, drop: list[str] = ()) -> None:
         """Store `graph` as the named graph `doc_iri`, dropping its old triples and the graphs in `drop`."""
@@ -140,8 +140,11 @@ class Store:
             out.add(tuple(_rdflib(t) for t in (q.subject, q.predicate, q.object)))
         return out
 
-    def query(self, text: str, substitutions=None):
-        return self.ox.query(text, use_default_graph_as_union=True, substitutions=substitutions or None)
+    def query(self, text: str, values: dict | None = None):
+        """Run SPARQL over the union of all graphs; `values` are bound with a VALUES block."""
+        from .queries import with_values
+
+        return self.ox.query(with_values(text, values or {}), use_default_graph_as_union=True)
 
     def flush(self) -> None:
         self.ox.flush()
