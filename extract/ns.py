@@ -47,6 +47,7 @@ class OFK(DefinedNamespace):
     mention: URIRef
     mentionOf: URIRef
     number: URIRef
+    ofstedName: URIRef
     ofstedUrn: URIRef
     ordinal: URIRef
     page: URIRef

@@ -12,12 +12,11 @@ from functools import lru_cache
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SKOS
 
+from .ns import OFK
 from .resources import data_file, parse_turtle
 
 log = logging.getLogger(__name__)
 
-# TODO: use OFK from .ns once ns.py (generated from the ontology) is in place.
-OFK = Namespace("https://w3id.org/ofsted-kg/ont#")
 AUTHORITY = Namespace("https://w3id.org/ofsted-kg/id/authority/")
 
 
