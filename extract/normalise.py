@@ -104,6 +104,10 @@ def _merge_continuations(blocks: list[tuple[str, int, bool]]) -> list[tuple[str,
     """Join a paragraph that a page break or blank line cut in two."""
     merged: list[list] = []
     for text, page_no, marker in blocks:
+        if (merged and not marker and page_no != merged[-1][1] and _cut_mid_sentence(merged[-1][0])
+                and len(text.split()) >= 8):
+            merged[-1][0] += " " + text  # a paragraph that runs on over a page break
+            continue
         lowercase_bullet = marker and text.startswith("- ") and text[2:3].islower()
         if (
             merged
@@ -121,9 +125,80 @@ def _merge_continuations(blocks: list[tuple[str, int, bool]]) -> list[tuple[str,
     return [(t, p) for t, p in merged]
 
 
+_RUNNING_DIGITS = re.compile(r"\d+")
+_BULLET_GLYPH = re.compile(r"^(?:[◼■▪●•◦◆►➢✓\uf000-\uf0ff]|-(?=\s))\s*")
+_MID_BULLET = re.compile(r"\s+(?=[◼■▪●•\uf000-\uf0ff]\s)")
+_FOOTNOTE_MARK = re.compile(r"(?<=[a-z]{3})\d{1,2}$")
+_TERMINAL = (".", "?", "!", ":", ";")
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Header and footer lines that repeat on many pages (page numbers and dates folded)."""
+    if len(pages) < 3:
+        return set()
+    counts: dict[str, int] = {}
+    for lines in pages:
+        edge = lines[:3] + lines[-3:]
+        for key in {_RUNNING_DIGITS.sub("#", line) for line in edge}:
+            counts[key] = counts.get(key, 0) + 1
+    need = max(3, int(0.4 * len(pages)))
+    return {key for key, n in counts.items() if n >= need and key.strip("# ")}
+
+
+def _pdf_blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
+    """Cut PDF pages, whose lines are wrapped, into paragraphs.
+
+    A paragraph ends where a line stops short of the page's width after closing
+    punctuation, or before a numbered paragraph, a bullet, or a short line (a heading).
+    """
+    split = [[clean_inline(line) for line in _MID_BULLET.sub("\n", page).split("\n")] for page in pages]
+    split = [[line for line in lines if line] for lines in split]
+    running = _running_lines(split)
+    blocks: list[list] = []
+    for page_no, lines in enumerate(split, start=1):
+        # the first page keeps its lines: the running header repeats its title
+        lines = [ln for ln in lines if (page_no == 1 or _RUNNING_DIGITS.sub("#", ln) not in running)
+                 and not _PAGE_NUMBER.match(ln)]
+        width = max((len(ln) for ln in lines), default=0)
+        current = None
+        prev = ""
+        for line in lines:
+            line = _FOOTNOTE_MARK.sub("", line)
+            marker = False
+            bullet = _BULLET_GLYPH.match(line)
+            if bullet and len(line) > bullet.end():
+                rest = line[bullet.end():]
+                line, marker = (rest, True) if _NUMBERED.match(rest) else ("- " + rest, True)
+            elif _NUMBERED.match(line) and (current is None or prev.rstrip().endswith(_TERMINAL) or len(prev) < 0.8 * width):
+                marker = True
+            # inside a wrapped paragraph every line but the last runs to the page's width: a short
+            # line ends the paragraph, unless what follows continues it in lower case (a wrapped
+            # title or table cell) or is a lone word or two (a wrapped grade or name)
+            short_prev = len(prev) < 0.75 * width
+            ends_prev = prev.rstrip().endswith(_TERMINAL)
+            tail = len(line.split()) <= 2 and not line.rstrip().endswith(_TERMINAL)
+            ends_block = short_prev and (ends_prev or not (line[:1].islower() or tail))
+            if marker or current is None or ends_block:
+                current = [[line], page_no, marker]
+                blocks.append(current)
+            else:
+                current[0].append(line)
+            prev = line
+    out = []
+    for lines, page_no, marker in blocks:
+        text = lines[0]
+        for nxt in lines[1:]:
+            if re.search(r"[A-Za-z]-$", text) and nxt[:1].islower():
+                text += nxt
+            else:
+                text += " " + nxt
+        out.append((text, page_no, marker))
+    return out
+
+
 def normalise_pages(pages: list[str], *, paged: bool) -> Normalised:
     """Normalise a document given as pages (a text file is one page with paged=False)."""
-    parts = _merge_continuations(_blocks(pages))
+    parts = _merge_continuations(_pdf_blocks(pages) if paged else _blocks(pages))
     paragraphs: list[Paragraph] = []
     chunks: list[str] = []
     offset = 0
