@@ -11,7 +11,7 @@ _KINDS: list[tuple[str, re.Pattern]] = [
     ("committee-report", re.compile(r"\bREPORT BY (?:THE )?(?:DIRECTOR|HEAD)\b|\bAGENDA ITEM\b|\bCOMMITTEE\b.{0,80}\bDATE:", re.I | re.S)),
     ("focused-visit", re.compile(r"\bfocused visit to\b", re.I)),
     ("monitoring-visit", re.compile(r"\bmonitoring visit (?:to|of)\b", re.I)),
-    ("jtai", re.compile(r"^\W*joint targeted area inspection\b|\bjoint targeted area inspection (?:of|in)\b", re.I)),
+    ("jtai", re.compile(r"^\W*joint targeted area inspection\b", re.I)),
     ("sif-reinspection", re.compile(r"\bre-?inspection of services for children in need of help and protection", re.I)),
     ("sif", re.compile(r"\binspection of services for children in need of help and protection", re.I)),
     ("lscb-review", re.compile(r"\breview of the effectiveness of the local safeguarding children board", re.I)),

@@ -145,6 +145,13 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     return {key for key, n in counts.items() if n >= need and key.strip("# ")}
 
 
+def _heading_line(line: str, nxt: str, width: int) -> bool:
+    """A short capitalised line with no full stop, followed by a list item or a new sentence."""
+    if len(line) >= 0.75 * width or not line[:1].isupper() or line.rstrip().endswith((".", ",", ";", ":")):
+        return False
+    return bool(_BULLET_GLYPH.match(nxt) or _NUMBERED.match(nxt) or nxt[:1].isupper() or not nxt)
+
+
 def _pdf_blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
     """Cut PDF pages, whose lines are wrapped, into paragraphs.
 
@@ -162,7 +169,7 @@ def _pdf_blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
         width = max((len(ln) for ln in lines), default=0)
         current = None
         prev = ""
-        for line in lines:
+        for k, line in enumerate(lines):
             line = _FOOTNOTE_MARK.sub("", line)
             marker = False
             bullet = _BULLET_GLYPH.match(line)
@@ -178,6 +185,8 @@ def _pdf_blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
             ends_prev = prev.rstrip().endswith(_TERMINAL)
             tail = len(line.split()) <= 2 and not line.rstrip().endswith(_TERMINAL)
             ends_block = short_prev and (ends_prev or not (line[:1].islower() or tail))
+            if ends_prev and not ends_block and _heading_line(line, lines[k + 1] if k + 1 < len(lines) else "", width):
+                ends_block = True  # a heading after a paragraph that ran to the page's width
             if marker or current is None or ends_block:
                 current = [[line], page_no, marker]
                 blocks.append(current)

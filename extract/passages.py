@@ -15,19 +15,24 @@ _GRADE_ONLY = re.compile(r"^(?:outstanding|good|adequate|inadequate|requires imp
 # heading text -> (mode, area); mode None keeps the mode, area None keeps the area
 _AREA_HEADINGS = [
     (re.compile(r"experiences and progress of children who need help and protection", re.I), "help-and-protection"),
+    (re.compile(r"experiences and progress of children in care and care leavers", re.I), "in-care-and-care-leavers"),
     (re.compile(r"children looked after and achieving permanence|experiences and progress of children in care", re.I), "in-care"),
     (re.compile(r"^(?:the graded judgement (?:for|about) )?adoption performance", re.I), "adoption"),
     (re.compile(r"^(?:the graded judgement (?:for|about) )?(?:the )?experiences? and progress of care leavers", re.I), "care-leavers"),
     (re.compile(r"^leadership, management and governance|^the impact of leaders", re.I), "leadership"),
     (re.compile(r"^(?:the )?local safeguarding children'?s? board|^inspection findings\s*[-–—]\s*the local safeguarding", re.I), "lscb"),
 ]
-_REC_HEADINGS = re.compile(r"^(?:recommendations?|what needs to improve|areas for (?:priority action|improvement))\b", re.I)
+_REC_HEADINGS = re.compile(
+    r"^(?:recommendations?|what needs to improve|areas for (?:priority action|improvement)|priority and immediate action|"
+    r"what does the (?:local authority|lscb|local safeguarding children board) need to improve)\b", re.I)
 _FINDING_HEADINGS = re.compile(r"^(?:inspection findings|headline findings|main findings|findings)\b", re.I)
 _OTHER_HEADINGS = re.compile(
     r"^(?:executive summary|summary|contents|the local authority|information about|summary for children|"
     r"previous ofsted|local leadership|children living in|child protection in this area|children looked after in this area|"
     r"the casework model|the inspection team|next steps|yours sincerely)", re.I)
-_END = re.compile(r"^(?:yours sincerely|ofsted will take the findings|information about this inspection|the inspection team)", re.I)
+_END = re.compile(r"^(?:yours sincerely|ofsted will take the findings|information about this inspection|the inspection team|"
+                  r"ofsted produces this report|the office for standards in education|© crown copyright|"
+                  r"if you would like a copy of this document)", re.I)
 _SIF_ORDER = ["help-and-protection", "in-care", "leadership"]
 _PARENT = {"adoption": "in-care", "care-leavers": "in-care"}
 
@@ -37,10 +42,15 @@ def is_heading(text: str) -> bool:
     if "\t" in text or text.startswith("- ") or _NUMBERED.match(text) or _DOTTED.match(text):
         return False
     words = text.split()
-    limit = 24 if text.lower().startswith("the graded judgement") else 16
+    limit = 26 if any(pat.search(text) for pat, _ in _AREA_HEADINGS) else 16
     if not words or len(words) > limit or not (text[0].isupper() or text[0].isdigit()):
         return False
     return not text.rstrip().endswith((".", ",", ";", ":")) or text.endswith("?")
+
+
+def _known_heading(text: str) -> bool:
+    return bool(_REC_HEADINGS.match(text) or _FINDING_HEADINGS.match(text) or _OTHER_HEADINGS.match(text)
+                or any(pat.search(text) for pat, _ in _AREA_HEADINGS))
 
 
 def _next_number(paras: list[Paragraph], i: int) -> int | None:
@@ -140,11 +150,16 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
             last = None
             if text.lower().startswith("contents"):
                 state["mode"], pending = "contents", None
+            elif (state["mode"] == "recs" and not _known_heading(text) and last_number
+                  and _next_number(paras, i) == last_number + 1):
+                pass  # a sub-heading inside a numbered list of recommendations
             else:
+                if re.match(r"what does the (?:lscb|local safeguarding)", text, re.I):
+                    state["board"] = True
                 _after_heading(text, state)
             continue
         m = _NUMBERED.match(text)
-        if state["mode"] == "area" and m and last_number and int(m.group(1)) == last_number + 1:
+        if state["mode"] == "area" and m and int(m.group(1)) == last_number + 1:
             state["mode"] = "findings"  # the 'Inspection findings' heading was lost in conversion
         mode, area, section = state["mode"], state["area"], state["section"]
         if mode == "recs":
@@ -175,7 +190,7 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
                     last = b.add("finding", para, 0, number=last_number + 1, section=section, area=area)
                     last_number += 1
                 elif last is not None and not _FOOTNOTE.match(text):
-                    b.extend(last, para)  # the rest of a numbered paragraph cut by a page break
+                    b.extend(last, para)  # a list, or the rest of a numbered paragraph cut by a page break
             elif text.startswith("- ") and last is not None:
                 b.extend(last, para)
             else:

@@ -142,28 +142,41 @@ def resolve_authority(norm: Normalised, register, path) -> tuple[str, str]:
 # ---------------------------------------------------------------- judgements
 
 _SIF_NUMBERED_AREAS = {"1": "help-and-protection", "2": "in-care", "2.1": "adoption", "2.2": "care-leavers", "3": "leadership"}
-_AREA_WORDS = [
+AREA_WORDS = [
+    ("in-care-and-care-leavers", re.compile(r"children in care and care leavers", re.I)),
     ("care-leavers", re.compile(r"care leavers", re.I)),
     ("adoption", re.compile(r"adoption", re.I)),
     ("help-and-protection", re.compile(r"help and protection", re.I)),
     ("in-care", re.compile(r"looked after|children in care", re.I)),
-    ("leadership", re.compile(r"leadership|leaders", re.I)),
+    ("leadership", re.compile(r"leadership|impact of leaders", re.I)),
     ("lscb", re.compile(r"safeguarding children board|\bLSCB\b", re.I)),
-    ("overall", re.compile(r"overall effectiveness", re.I)),
+    ("overall", re.compile(r"overall effectiveness|overall judgement", re.I)),
 ]
-_OVERALL = re.compile(rf"^children's services in .{{2,80}}? (?:are|is) (?:judged (?:to be )?)?{GRADE_WORDS}\.?$", re.I)
+_OVERALL = re.compile(
+    rf"^(?:children's services in .{{2,80}}? (?:are|is) (?:judged (?:to be )?)?|the overall judgement is |overall effectiveness:? )"
+    rf"{GRADE_WORDS}\.?$", re.I)
 _BOARD = re.compile(
     rf"^the (?:local safeguarding children'?s? board|lscb)(?: \(\w+\))?(?: is(?: judged(?: to be)?)?)? {GRADE_WORDS}\.?$", re.I
 )
-_HEADER_END = re.compile(r"^(?:executive summary|contents|summary|headline findings|information about)", re.I)
+_ROW = re.compile(rf"^(.*?)[\s:]*\b{GRADE_WORDS}\.?$", re.I)
+_HEADER_END = re.compile(r"^(?:executive summary|contents|summary|headline findings|information about|"
+                         r"what needs to improve|recommendations)", re.I)
+
+
+def area_of(label: str, kind: str) -> str | None:
+    num = re.match(r"^(\d(?:\.\d)?)\.?\s", label)
+    if num and kind in ("sif", "sif-reinspection"):
+        return _SIF_NUMBERED_AREAS.get(num.group(1))
+    return next((a for a, pat in AREA_WORDS if pat.search(label)), None)
 
 
 def judgements(norm: Normalised, kind: str) -> list[Judgement]:
-    """The graded judgements printed in the report's table and the board's judgement."""
+    """The graded judgements printed in the report's judgement table, and the board's judgement."""
     found: dict[str, Judgement] = {}
     in_header = True
+    previous = ""
     for para in norm.paragraphs:
-        text = para.text.strip()
+        text = para.text.replace("\t", " ").strip()
         if in_header and _HEADER_END.match(text):
             in_header = False
         board = _BOARD.match(text)
@@ -173,21 +186,13 @@ def judgements(norm: Normalised, kind: str) -> list[Judgement]:
         if not in_header:
             continue
         overall = _OVERALL.match(text)
+        row = _ROW.match(text) if len(text.split()) <= 24 else None
         if overall:
             found.setdefault("overall", Judgement("overall", grade_id(overall.group(1)), text))
-            continue
-        if "\t" in text:
-            cells = [c for c in text.split("\t") if c.strip()]
-            grade = _GRADE.match(cells[-1]) if len(cells) >= 2 else None
-            if not grade:
-                continue
-            label = " ".join(cells[:-1])
-            area = None
-            num = re.match(r"^(\d(?:\.\d)?)\.?\s", label)
-            if num and kind in ("sif", "sif-reinspection"):
-                area = _SIF_NUMBERED_AREAS.get(num.group(1))
-            if area is None:
-                area = next((a for a, pat in _AREA_WORDS if pat.search(label)), None)
+        elif row:
+            label = row.group(1).strip() or previous  # a grade alone on its line belongs to the label above
+            area = area_of(label, kind) if label and len(label.split()) <= 20 else None
             if area and area not in found:
-                found[area] = Judgement(area, grade_id(grade.group(1)), text)
+                found[area] = Judgement(area, grade_id(row.group(2)), text)
+        previous = text if len(text.split()) <= 20 else ""
     return list(found.values())
