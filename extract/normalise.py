@@ -129,6 +129,8 @@ _RUNNING_DIGITS = re.compile(r"\d+")
 _BULLET_GLYPH = re.compile(r"^(?:[◼■▪●•◦◆►➢✓\uf000-\uf0ff]|-(?=\s))\s*")
 _MID_BULLET = re.compile(r"\s+(?=[◼■▪●•\uf000-\uf0ff]\s)")
 _FOOTNOTE_MARK = re.compile(r"(?<=[a-z]{3})\d{1,2}$")
+_SECTION_WORDS = re.compile(r"^(?:executive summary|summary|contents|recommendations|inspection findings|"
+                            r"local leadership|introduction)\b", re.I)
 _TERMINAL = (".", "?", "!", ":", ";")
 
 
@@ -145,8 +147,13 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     return {key for key, n in counts.items() if n >= need and key.strip("# ")}
 
 
+_AREA_HEADING_START = re.compile(r"^(?:The experiences and progress of|The impact of leaders on|What needs to improve)")
+
+
 def _heading_line(line: str, nxt: str, width: int) -> bool:
     """A short capitalised line with no full stop, followed by a list item or a new sentence."""
+    if _AREA_HEADING_START.match(line):
+        return True
     if len(line) >= 0.75 * width or not line[:1].isupper() or line.rstrip().endswith((".", ",", ";", ":")):
         return False
     return bool(_BULLET_GLYPH.match(nxt) or _NUMBERED.match(nxt) or nxt[:1].isupper() or not nxt)
@@ -183,7 +190,7 @@ def _pdf_blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
             # title or table cell) or is a lone word or two (a wrapped grade or name)
             short_prev = len(prev) < 0.75 * width
             ends_prev = prev.rstrip().endswith(_TERMINAL)
-            tail = len(line.split()) <= 2 and not line.rstrip().endswith(_TERMINAL)
+            tail = len(line.split()) <= 2 and not line.rstrip().endswith(_TERMINAL) and not _SECTION_WORDS.match(line)
             ends_block = short_prev and (ends_prev or not (line[:1].islower() or tail))
             if ends_prev and not ends_block and _heading_line(line, lines[k + 1] if k + 1 < len(lines) else "", width):
                 ends_block = True  # a heading after a paragraph that ran to the page's width

@@ -162,6 +162,8 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
         if state["mode"] == "area" and m and int(m.group(1)) == last_number + 1:
             state["mode"] = "findings"  # the 'Inspection findings' heading was lost in conversion
         mode, area, section = state["mode"], state["area"], state["section"]
+        if mode == "recs" and m and last is not None and last.kind == "recommendation" and last.number is None:
+            mode = state["mode"] = "findings"  # numbered paragraphs after a list of bullet points are findings
         if mode == "recs":
             m = _NUMBERED.match(text)
             rec_area = "lscb" if state["board"] else None

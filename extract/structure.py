@@ -8,13 +8,14 @@ from datetime import date
 from .errors import DocumentError
 from .model import Judgement, Normalised
 
-MONTHS = {m: i for i, m in enumerate(
+MONTHS = {m[:3]: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august",
      "september", "october", "november", "december"], start=1)}
-_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+          r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?")
 _DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}})\b", re.I)
 _RANGE = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+({_MONTH}))?(?:\s+(\d{{4}}))?\s*(?:to|-|–|—|and|until)\s*"
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+({_MONTH}))?(?:\s+(\d{{4}}))?\s*(?:to|-|–|—|─|and|until)\s*"
     rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}})\b",
     re.I,
 )
@@ -31,7 +32,7 @@ def grade_id(words: str) -> str:
 
 def _make_date(day: str, month: str, year: str) -> date | None:
     try:
-        return date(int(year), MONTHS[month.lower()], int(day))
+        return date(int(year), MONTHS[month.lower().rstrip(".")[:3]], int(day))
     except ValueError:
         return None
 
@@ -153,8 +154,8 @@ AREA_WORDS = [
     ("overall", re.compile(r"overall effectiveness|overall judgement", re.I)),
 ]
 _OVERALL = re.compile(
-    rf"^(?:children's services in .{{2,80}}? (?:are|is) (?:judged (?:to be )?)?|the overall judgement is |overall effectiveness:? )"
-    rf"{GRADE_WORDS}\.?$", re.I)
+    rf"^(?:children's services in .{{2,80}}? (?:are |is |(?=requires? improvement))(?:judged (?:to be )?)?|"
+    rf"the overall judgement is |overall effectiveness:? )(?:{GRADE_WORDS}|require (improvement(?: to be good)?))\.?$", re.I)
 _BOARD = re.compile(
     rf"^the (?:local safeguarding children'?s? board|lscb)(?: \(\w+\))?(?: is(?: judged(?: to be)?)?)? {GRADE_WORDS}\.?$", re.I
 )
@@ -188,7 +189,8 @@ def judgements(norm: Normalised, kind: str) -> list[Judgement]:
         overall = _OVERALL.match(text)
         row = _ROW.match(text) if len(text.split()) <= 24 else None
         if overall:
-            found.setdefault("overall", Judgement("overall", grade_id(overall.group(1)), text))
+            words = overall.group(1) or "requires " + overall.group(2)
+            found.setdefault("overall", Judgement("overall", grade_id(words), text))
         elif row:
             label = row.group(1).strip() or previous  # a grade alone on its line belongs to the label above
             area = area_of(label, kind) if label and len(label.split()) <= 20 else None
