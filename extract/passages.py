@@ -25,11 +25,14 @@ _AREA_HEADINGS = [
 _REC_HEADINGS = re.compile(
     r"^(?:recommendations?|what needs to improve|areas for (?:priority action|improvement)|priority and immediate action|"
     r"what does the (?:local authority|lscb|local safeguarding children board) need to improve)\b", re.I)
-_FINDING_HEADINGS = re.compile(r"^(?:inspection findings|headline findings|main findings|findings)\b", re.I)
+_FINDING_HEADINGS = re.compile(
+    r"^(?:inspection findings|headline findings|main findings|findings|summary of (?:key )?findings|"
+    r"the (?:local authority's|lscb's|board's) strengths|progress since the last inspection)\b", re.I)
 _OTHER_HEADINGS = re.compile(
     r"^(?:executive summary|summary|contents|the local authority|information about|summary for children|"
     r"previous ofsted|local leadership|children living in|child protection in this area|children looked after in this area|"
-    r"the casework model|the inspection team|next steps|yours sincerely)", re.I)
+    r"the casework model|the inspection team|next steps|yours sincerely|inspection judgements? about|"
+    r"what the inspection judgements? mean)", re.I)
 _END = re.compile(r"^(?:yours sincerely|ofsted will take the findings|information about this inspection|the inspection team|"
                   r"ofsted produces this report|the office for standards in education|© crown copyright|"
                   r"if you would like a copy of this document)", re.I)
@@ -139,8 +142,9 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
         if state["mode"] == "contents":
             # the table of contents repeats the headings; it ends at the first paragraph of body
             # text, and the last heading before that paragraph opens the section it belongs to
-            if is_heading(text) or "\t" in text:
-                if is_heading(text):
+            contents_entry = "\t" in text or bool(re.search(r"\s\d{1,3}$", text))
+            if contents_entry or is_heading(text):
+                if not contents_entry:
                     pending = text
                 continue
             state["mode"] = "other"
@@ -162,6 +166,8 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
         if state["mode"] == "area" and m and int(m.group(1)) == last_number + 1:
             state["mode"] = "findings"  # the 'Inspection findings' heading was lost in conversion
         mode, area, section = state["mode"], state["area"], state["section"]
+        if m and mode not in ("recs", "findings", "header"):
+            last_number = int(m.group(1))  # the report numbers its paragraphs in one sequence
         if mode == "recs" and m and last is not None and last.kind == "recommendation" and last.number is None:
             mode = state["mode"] = "findings"  # numbered paragraphs after a list of bullet points are findings
         if mode == "recs":

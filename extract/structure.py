@@ -155,7 +155,7 @@ AREA_WORDS = [
 ]
 _OVERALL = re.compile(
     rf"^(?:children's services in .{{2,80}}? (?:are |is |(?=requires? improvement))(?:judged (?:to be )?)?|"
-    rf"the overall judgement is |overall effectiveness:? )(?:{GRADE_WORDS}|require (improvement(?: to be good)?))\.?$", re.I)
+    rf"the overall judgement is (?:that children's services (?:are |is |(?=requires? improvement)))?|overall effectiveness:? )(?:{GRADE_WORDS}|require (improvement(?: to be good)?))\.?$", re.I)
 _BOARD = re.compile(
     rf"^the (?:local safeguarding children'?s? board|lscb)(?: \(\w+\))?(?: is(?: judged(?: to be)?)?)? {GRADE_WORDS}\.?$", re.I
 )
