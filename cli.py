@@ -65,7 +65,7 @@ def _print_summary(summary) -> None:
                    f"{sum(o.recommendations for o in outs)}", err=True)
 
 
-def run_ingest(paths, store: Store, silent: bool, extra_register=None, force=False) -> int:
+def run_ingest(paths, store: Store, silent: bool, extra_register=None, force=False, jobs=1) -> int:
     from .extract.ingest import Ingester, expand_paths
 
     files = expand_paths(paths)
@@ -74,7 +74,7 @@ def run_ingest(paths, store: Store, silent: bool, extra_register=None, force=Fal
     store.ensure_reference(__version__, None)
     if extra_register is not None:
         store.ensure_extra_register(extra_register)
-    ingester = Ingester(store, __version__, extra_register=extra_register, force=force)
+    ingester = Ingester(store, __version__, extra_register=extra_register, force=force, jobs=jobs)
     failures = []
 
     def report(outcome):
@@ -105,15 +105,19 @@ def run_ingest(paths, store: Store, silent: bool, extra_register=None, force=Fal
 @store_option
 @silent_option
 @click.option("-f", "--force", is_flag=True, help="Extract again even files already stored by this version.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for extraction and validation [default: the number of cores].")
 @click.pass_context
-def ingest(ctx, paths, store_path, silent, force):
+def ingest(ctx, paths, store_path, silent, force, jobs):
     """Read reports (files or folders of .pdf, .txt, .md) into the store.
 
     \f
     Each document is validated against the SHACL shapes and stored as its own named
     graph in one transaction; a file that fails is reported and the batch goes on.
     """
-    ctx.exit(run_ingest(list(paths), _store(store_path), silent, force=force))
+    import os
+
+    ctx.exit(run_ingest(list(paths), _store(store_path), silent, force=force, jobs=jobs or os.cpu_count() or 1))
 
 
 @cli.command()
@@ -301,9 +305,5 @@ def stats(store_path):
         click.echo(f"{label}:\t{value}")
 
 
-def main():  # pragma: no cover
-    try:
-        cli(standalone_mode=True)
-    except OfstedKGError as err:
-        err.show()
-        sys.exit(err.exit_code)
+if __name__ == "__main__":  # python -m ofsted_kg.cli
+    cli()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -12,9 +13,8 @@ from rdflib import Graph
 
 from .errors import DocumentError, ValidationFailed
 from .graph import build_graph, document_iri
-from .load import SUFFIXES, read_source
+from .load import SUFFIXES, load_normalised, read_source
 from .pipeline import extract_normalised
-from .load import load_normalised
 from .register import load_register
 from .store import Store
 from .themes import ThemeTagger
@@ -61,50 +61,111 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-class Ingester:
-    """Holds what is costly to build once: the register, the tagger and the open store."""
+_WORKER: dict = {}
 
-    def __init__(self, store: Store, version: str, extra_register: Graph | None = None, force: bool = False):
+
+def _worker_init(extra_register_nt: str | None) -> None:
+    extra = Graph().parse(data=extra_register_nt, format="nt") if extra_register_nt else None
+    _WORKER["extra"] = extra
+    _WORKER["register"] = load_register([extra] if extra is not None else ())
+    _WORKER["tagger"] = ThemeTagger()
+
+
+def build_document(path: Path, data: bytes, sha256: str, version: str) -> tuple[Outcome, Graph | None]:
+    """Extract, build and validate one document (runs in a worker process)."""
+    try:
+        norm = load_normalised(path, data)
+        ex = extract_normalised(path, sha256, norm, _WORKER["register"], _WORKER["tagger"])
+        graph = build_graph(ex, version)
+        violations = validate_graph(graph, _WORKER["extra"])
+        if violations:
+            raise ValidationFailed(path, [str(v) for v in violations])
+    except ValidationFailed as err:
+        return Outcome(path, "failed", reason=err.reason, violations=err.messages), None
+    except DocumentError as err:
+        return Outcome(path, "failed", reason=err.reason), None
+    passages = [p for e in ex.evaluations for p in e.findings + e.recommendations]
+    outcome = Outcome(
+        path, "stored", kind=ex.evaluations[0].kind,
+        findings=sum(len(e.findings) for e in ex.evaluations),
+        recommendations=sum(len(e.recommendations) for e in ex.evaluations),
+        themes=len({t for p in passages for t in p.themes}),
+    )
+    return outcome, graph
+
+
+def _build_in_worker(args) -> tuple[Outcome, str | None]:
+    outcome, graph = build_document(*args)
+    return outcome, graph.serialize(format="nt") if graph is not None else None
+
+
+class Ingester:
+    """Ingests files: workers extract and validate, this process writes each document in one transaction."""
+
+    def __init__(self, store: Store, version: str, extra_register: Graph | None = None, force: bool = False,
+                 jobs: int = 1):
         self.store = store
         self.version = version
         self.extra_register = extra_register
-        self.register = load_register([extra_register] if extra_register is not None else ())
-        self.tagger = ThemeTagger()
         self.force = force
+        self.jobs = max(1, jobs)
 
-    def ingest_one(self, path: Path) -> Outcome:
-        try:
-            data, sha256 = read_source(path)
+    def _pending(self, paths, summary, progress):
+        """Files to build, after reporting the unreadable and the unchanged ones."""
+        for path in paths:
+            try:
+                data, sha256 = read_source(path)
+            except DocumentError as err:
+                self._done(Outcome(path, "failed", reason=err.reason), summary, progress)
+                continue
+            if not self.force and self.store.has_document(document_iri(sha256), self.version):
+                self._done(Outcome(path, "unchanged"), summary, progress)
+                continue
+            yield path, data, sha256, self.version
+
+    def _store(self, outcome: Outcome, graph: Graph | None, sha256: str) -> Outcome:
+        if graph is not None:
             doc = document_iri(sha256)
-            if not self.force and self.store.has_document(doc, self.version):
-                return Outcome(path, "unchanged")
-            norm = load_normalised(path, data)
-            ex = extract_normalised(path, sha256, norm, self.register, self.tagger)
-            graph = build_graph(ex, self.version)
-            violations = validate_graph(graph, self.extra_register)
-            if violations:
-                raise ValidationFailed(path, [str(v) for v in violations])
-            old = [g for g in self.store.documents_from(str(path)) if g != str(doc)]
+            old = [g for g in self.store.documents_from(str(outcome.path)) if g != str(doc)]
             self.store.replace_document(doc, graph, drop=old)
-        except ValidationFailed as err:
-            return Outcome(path, "failed", reason=err.reason, violations=err.messages)
-        except DocumentError as err:
-            return Outcome(path, "failed", reason=err.reason)
-        ev = ex.evaluations[0]
-        passages = [p for e in ex.evaluations for p in e.findings + e.recommendations]
-        return Outcome(
-            path, "stored", kind=ev.kind,
-            findings=sum(len(e.findings) for e in ex.evaluations),
-            recommendations=sum(len(e.recommendations) for e in ex.evaluations),
-            themes=len({t for p in passages for t in p.themes}),
-        )
+        return outcome
+
+    @staticmethod
+    def _done(outcome, summary, progress):
+        summary.outcomes.append(outcome)
+        if progress:
+            progress(outcome)
 
     def ingest(self, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None) -> Summary:
         summary = Summary()
-        for path in paths:
-            outcome = self.ingest_one(path)
-            summary.outcomes.append(outcome)
-            if progress:
-                progress(outcome)
+        extra_nt = self.extra_register.serialize(format="nt") if self.extra_register is not None else None
+        tasks = self._pending(list(paths), summary, progress)
+        if self.jobs == 1:
+            _worker_init(extra_nt)
+            for task in tasks:
+                outcome, graph = build_document(*task)
+                self._done(self._store(outcome, graph, task[2]), summary, progress)
+        else:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_worker_init, initargs=(extra_nt,)) as pool:
+                shas = {}
+                futures = set()
+                for task in tasks:
+                    fut = pool.submit(_build_in_worker, task)
+                    shas[fut] = task[2]
+                    futures.add(fut)
+                    if len(futures) >= 4 * self.jobs:
+                        futures = self._collect(futures, shas, summary, progress, wait_for=FIRST_COMPLETED)
+                self._collect(futures, shas, summary, progress, wait_for=ALL_COMPLETED)
         self.store.flush()
         return summary
+
+    def _collect(self, futures, shas, summary, progress, wait_for):
+        done, rest = wait(futures, return_when=wait_for)
+        for fut in done:
+            outcome, nt = fut.result()
+            graph = Graph().parse(data=nt, format="nt") if nt is not None else None
+            self._done(self._store(outcome, graph, shas.pop(fut)), summary, progress)
+        return rest

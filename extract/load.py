@@ -53,6 +53,8 @@ def load_normalised(path: Path, data: bytes) -> Normalised:
     if what == "html":
         raise DocumentError(path, "not a report (it is an HTML page)")
     if what == "binary":
+        if path.suffix.lower() == ".pdf":
+            raise DocumentError(path, "not a PDF (no PDF header; binary content of another kind)")
         raise DocumentError(path, "not a text or PDF file (binary content)")
     if what == "pdf":
         from .pdf import pdf_normalised

@@ -1,0 +1,161 @@
+"""Ingesting PDFs: every kind of bad input gets one line and the batch goes on; a killed ingest leaves a consistent store."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib.compare import isomorphic
+
+from conftest import SHARED
+from ofsted_kg.cli import cli
+
+CORPUS = SHARED / "corpus" / "ofsted"
+NORFOLK_2015 = CORPUS / "80418_norfolk" / "a4ed99d961ed.pdf"  # a SIF report with a board review, 46 pages
+
+
+def _text_pdf(path: Path, lines: list[str]) -> Path:
+    """A one-page PDF with a text layer, written by hand (no report text)."""
+    body = "BT /F1 11 Tf 50 780 Td 14 TL " + " ".join(f"({line}) '" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(body)} >>\nstream\n{body}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{obj}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(out)
+    return path
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    import pypdf
+
+    html = tmp_path / "html.pdf"
+    html.write_text("<!DOCTYPE html><html><head><title>Not found</title></head><body>Gone</body></html>")
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(NORFOLK_2015.read_bytes()[:20000])
+    noise = tmp_path / "noise.pdf"
+    noise.write_bytes(os.urandom(30000).replace(b"%PDF", b"%XXX"))
+    encrypted = tmp_path / "encrypted.pdf"
+    writer = pypdf.PdfWriter(clone_from=str(_text_pdf(tmp_path / "plain.pdf", ["A secret page"])))
+    writer.encrypt("open-sesame", algorithm="AES-128")
+    writer.write(str(encrypted))
+    (tmp_path / "plain.pdf").unlink()
+    blank = tmp_path / "scanned.pdf"
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument.new()
+    doc.new_page(595, 842)
+    doc.save(str(blank))
+    other = _text_pdf(tmp_path / "minutes.pdf", ["Minutes of the allotment society", "The treasurer reported a surplus."])
+    return {
+        "html": (html, "not a report (it is an HTML page)"),
+        "empty": (empty, "the file is empty"),
+        "truncated": (truncated, "not a readable PDF"),
+        "noise": (noise, "not a PDF (no PDF header"),
+        "encrypted": (encrypted, "the PDF is encrypted (needs a password)"),
+        "scanned": (blank, "the PDF has no text layer"),
+        "other": (other, "not an Ofsted report"),
+    }
+
+
+def test_ingest_bad_pdfs_reported_and_batch_goes_on(tmp_path):
+    bad = _bad_inputs(tmp_path)
+    store = tmp_path / "kg"
+    result = CliRunner().invoke(cli, ["ingest", "-s", "-j", "1", "-S", str(store)] + [str(p) for p, _ in bad.values()] + [str(NORFOLK_2015)])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    for name, (path, reason) in bad.items():
+        mine = [line for line in lines if line.startswith(f"Error: {path}: ")]
+        assert len(mine) == 1 and reason in mine[0], (name, mine)
+    assert f"1 stored, 0 unchanged (already in the store), {len(bad)} failed" in result.stderr
+    stats = CliRunner().invoke(cli, ["stats", "-S", str(store)]).stdout
+    assert "documents:\t1" in stats and "  sif:\t1" in stats
+
+
+def test_ingest_norfolk_2015_pdf_facts(tmp_path):
+    """Norfolk's 2015 SIF report, as printed: dates, grades, pages."""
+    from ofsted_kg.extract.pipeline import extract_file
+    from ofsted_kg.extract.register import load_register
+    from ofsted_kg.extract.themes import ThemeTagger
+
+    ex = extract_file(NORFOLK_2015, load_register(), ThemeTagger())
+    ev = ex.evaluations[0]
+    assert (ev.kind, ev.authority) == ("sif", "926")
+    assert (ev.start.isoformat(), ev.end.isoformat(), ev.published.isoformat()) == ("2015-07-06", "2015-07-30", "2015-10-19")
+    grades = {j.area: j.grade for j in ev.judgements}
+    assert grades == {"overall": "inadequate", "help-and-protection": "requires-improvement", "in-care": "inadequate",
+                      "adoption": "requires-improvement", "care-leavers": "inadequate",
+                      "leadership": "requires-improvement", "lscb": "requires-improvement"}
+    assert ex.normalised.page_count == 46
+    assert all(p.page and 1 <= p.page <= 46 for p in ev.findings + ev.recommendations)
+
+
+def test_ingest_rerun_processes_only_new_or_changed(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(NORFOLK_2015.read_bytes())
+    store = tmp_path / "kg"
+    first = CliRunner().invoke(cli, ["ingest", "-s", "-j", "1", "-S", str(store), str(folder)])
+    assert first.exit_code == 0 and "1 stored" in first.stderr
+    second = CliRunner().invoke(cli, ["ingest", "-s", "-j", "1", "-S", str(store), str(folder)])
+    assert "0 stored, 1 unchanged" in second.stderr
+
+
+def test_ingest_killed_midway_leaves_consistent_store(tmp_path):
+    """Kill an ingest part-way: every stored document is whole, and equal to a fresh build."""
+    from ofsted_kg import __version__
+    from ofsted_kg.extract.graph import build_graph, document_iri
+    from ofsted_kg.extract.pipeline import extract_file
+    from ofsted_kg.extract.register import load_register
+    from ofsted_kg.extract.errors import StoreError
+    from ofsted_kg.extract.store import Store
+    from ofsted_kg.extract.themes import ThemeTagger
+    from ofsted_kg.extract.validate import validate_graph
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sources = sorted(CORPUS.glob("8048*/*.pdf"))[:12]
+    for src in sources:
+        (folder / f"{src.parent.name}-{src.name}").write_bytes(src.read_bytes())
+    store_path = tmp_path / "kg"
+    proc = subprocess.Popen([sys.executable, "-m", "ofsted_kg.cli", "ingest", "-s", "-j", "1", "-S", str(store_path), str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.3)
+        try:  # a read-only view of the store while the ingest writes to it
+            if len(Store(store_path, read_only=True).document_graphs()) >= 2:
+                break
+        except StoreError:  # the store may not exist yet
+            continue
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    store = Store(store_path, read_only=True)
+    stored = store.document_graphs()
+    assert 0 < len(stored) < len(sources), "the kill should land part-way through the batch"
+    register, tagger = load_register(), ThemeTagger()
+    by_iri = {}
+    for path in sorted(folder.iterdir()):
+        ex = extract_file(path, register, tagger)
+        by_iri[str(document_iri(ex.sha256))] = build_graph(ex, __version__)
+    for g in stored:
+        graph = store.graph(g)
+        assert validate_graph(graph) == []
+        assert isomorphic(graph, by_iri[g]), g
