@@ -183,7 +183,8 @@ def _pdf_blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
             if bullet and len(line) > bullet.end():
                 rest = line[bullet.end():]
                 line, marker = (rest, True) if _NUMBERED.match(rest) else ("- " + rest, True)
-            elif _NUMBERED.match(line) and (current is None or prev.rstrip().endswith(_TERMINAL) or len(prev) < 0.8 * width):
+            elif _NUMBERED.match(line) and (current is None or prev.rstrip().endswith(_TERMINAL + (")",))
+                                            or len(prev) < 0.8 * width):
                 marker = True
             # inside a wrapped paragraph every line but the last runs to the page's width: a short
             # line ends the paragraph, unless what follows continues it in lower case (a wrapped

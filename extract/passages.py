@@ -9,6 +9,7 @@ from .model import Normalised, Paragraph, Passage
 _NUMBERED = re.compile(r"^(\d{1,3})\.\s+(?=\S)")
 _DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\s+(?=\S)")
 _REC_MARK = re.compile(r"\(\s*recommendations?\s*\)\.?\s*$", re.I)
+_LEAD_IN = re.compile(r"^(?:immediately|(?:with)?in (?:the next )?(?:\w+ )?(?:weeks?|months?)|by \w+ \d{4})\s*:$", re.I)
 _FOOTNOTE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]")
 _GRADE_ONLY = re.compile(r"^(?:outstanding|good|adequate|inadequate|requires improvement(?: to be good)?)\.?$", re.I)
 
@@ -51,9 +52,9 @@ def is_heading(text: str) -> bool:
     return not text.rstrip().endswith((".", ",", ";", ":")) or text.endswith("?")
 
 
-def _known_heading(text: str) -> bool:
-    return bool(_REC_HEADINGS.match(text) or _FINDING_HEADINGS.match(text) or _OTHER_HEADINGS.match(text)
-                or any(pat.search(text) for pat, _ in _AREA_HEADINGS))
+def _section_heading(text: str) -> bool:
+    """A heading that opens a section of its own (not a sub-heading inside a list)."""
+    return bool(_REC_HEADINGS.match(text) or _FINDING_HEADINGS.match(text) or _OTHER_HEADINGS.match(text))
 
 
 def _next_number(paras: list[Paragraph], i: int) -> int | None:
@@ -130,6 +131,7 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
     numbered_doc = kind not in ("focused-visit", "monitoring-visit")
     last: Passage | None = None
     pending: str | None = None
+    bullet_list = False  # the recommendations of this section are bullet points, not numbered
     for i, para in enumerate(paras):
         text = para.text.strip()
         if _END.match(text) and state["mode"] not in ("header", "contents") and "\t" not in text:
@@ -154,10 +156,11 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
             last = None
             if text.lower().startswith("contents"):
                 state["mode"], pending = "contents", None
-            elif (state["mode"] == "recs" and not _known_heading(text) and last_number
+            elif (state["mode"] == "recs" and not _section_heading(text) and not bullet_list
                   and _next_number(paras, i) == last_number + 1):
                 pass  # a sub-heading inside a numbered list of recommendations
             else:
+                bullet_list = False
                 if re.match(r"what does the (?:lscb|local safeguarding)", text, re.I):
                     state["board"] = True
                 _after_heading(text, state)
@@ -177,10 +180,19 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
                 number = int(m.group(1))
                 last = b.add("recommendation", para, m.end(), number=number, section=section, area=rec_area)
                 last_number = number
+            elif _LEAD_IN.match(text):
+                # "Within three months:" - the bullets after it are recommendations of their own, and a
+                # numbered sentence that only introduces the timed lists is not one
+                if last is not None and last.text.rstrip().endswith(":") and b.recommendations and b.recommendations[-1] is last:
+                    b.recommendations.pop()
+                last = None
+            elif text.startswith("- ") and last is not None and (text[2:3].islower() or last.text.rstrip().endswith(":")):
+                b.extend(last, para)  # the sub-points of one recommendation
             elif text.startswith("- "):
                 # an item of a numbered list whose number was lost keeps the list's count
                 number = last.number + 1 if last is not None and last.number is not None else None
                 last = b.add("recommendation", para, 2, number=number, section=section, area=rec_area)
+                bullet_list = bullet_list or number is None
                 last_number = number or last_number
             elif last is not None and last.number is not None and _next_number(paras, i) == last.number + 2:
                 last = b.add("recommendation", para, 0, number=last.number + 1, section=section, area=rec_area)
