@@ -79,7 +79,7 @@ def main(argv=None) -> int:
             if data.lstrip()[:5] != b"%PDF-":
                 raise DocumentError(path, "not a PDF")
             raw = timed("PDF text", pdf_pages, path, data)
-            norm = timed("structure", normalise_pages, raw, paged=True)
+            norm = timed("structure", lambda: normalise_pages(raw, paged=True))
 
             def structure():
                 kind = kind_stage.recognise_kind(norm)
