@@ -149,8 +149,10 @@ def demo(ctx, store_path, silent):
 
 @cli.command()
 @store_option
+@click.option("-e", "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
+              help="fast: every shape compiled to SPARQL in pyoxigraph; pyshacl: the reference engine, slower.")
 @click.pass_context
-def validate(ctx, store_path):
+def validate(ctx, store_path, engine):
     """Check every stored document's graph against the SHACL shapes (exit 1 on violations)."""
     from .extract.validate import validate_graph
 
@@ -159,7 +161,7 @@ def validate(ctx, store_path):
     bad = 0
     graphs = store.document_graphs()
     for g in graphs:
-        violations = validate_graph(store.graph(g), extra)
+        violations = validate_graph(store.graph(g), extra, engine=engine)
         if violations:
             bad += 1
             click.echo(f"{g}: {len(violations)} violations", err=True)

@@ -123,7 +123,7 @@ class Ingester:
                 continue
             yield path, data, sha256, self.version
 
-    def _store(self, outcome: Outcome, graph: Graph | None, sha256: str) -> Outcome:
+    def _store(self, outcome: Outcome, graph: Graph | str | None, sha256: str) -> Outcome:
         if graph is not None:
             doc = document_iri(sha256)
             old = [g for g in self.store.documents_from(str(outcome.path)) if g != str(doc)]
@@ -166,6 +166,5 @@ class Ingester:
         done, rest = wait(futures, return_when=wait_for)
         for fut in done:
             outcome, nt = fut.result()
-            graph = Graph().parse(data=nt, format="nt") if nt is not None else None
-            self._done(self._store(outcome, graph, shas.pop(fut)), summary, progress)
+            self._done(self._store(outcome, nt, shas.pop(fut)), summary, progress)
         return rest

@@ -116,9 +116,23 @@ class Store:
         return sorted({q.graph_name.value for q in self.ox.quads_for_pattern(None, pred, ox.Literal(source_path), None)
                        if isinstance(q.graph_name, ox.NamedNode)})
 
-    def replace_document(self, doc_iri: URIRef, graph: Graph, drop: list[str] = ()) -> None:
-        """Store `graph` as the named graph `doc_iri`, dropping its old triples and the graphs in `drop`."""
-        self._replace_graph(doc_iri, quads(graph, doc_iri), drop=drop)
+    def replace_document(self, doc_iri: URIRef, graph: Graph | str, drop: list[str] = ()) -> None:
+        """Store `graph` (an rdflib Graph or N-Triples text) as the named graph `doc_iri`.
+
+        A new document is loaded in one transaction; a document stored before is dropped and
+        written again in one SPARQL update, so a reader or a crash sees the old graph or the new
+        one. Graphs in `drop` (older versions of the same file) are dropped afterwards.
+        """
+        g = ox.NamedNode(str(doc_iri))
+        nt = graph if isinstance(graph, str) else graph.serialize(format="nt")
+        if self.ox.contains_named_graph(g):
+            new = [ox.Quad(t.subject, t.predicate, t.object, g) for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
+            self._replace_graph(doc_iri, new)
+        else:
+            self.ox.load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+        for old in drop:
+            if old != str(doc_iri):
+                self.remove_document(old)
 
     def _replace_graph(self, graph_iri: URIRef, new_quads: list[ox.Quad], drop=()) -> None:
         # One SPARQL update is one transaction: a reader, or a crash, sees the old graph or the new one.

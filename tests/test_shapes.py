@@ -89,3 +89,28 @@ def test_shapes_reject_two_judgements_for_one_area(good_graph):
         g.add((extra, OFK.text if False else ID["x"], Literal("x")))
     found = _broken(good_graph, change)
     assert any("one judgement" in v.message.lower() or "more than one" in v.message.lower() for v in found), found
+
+
+BREAKS = {
+    "grade": lambda g: g.set((next(g.subjects(OFK.area, AREA.overall)), OFK.grade, GRADE["excellent"])),
+    "dates": lambda g: g.set((_eval(g), OFK.endDate, Literal("2016-05-01", datatype=XSD.date))),
+    "no-evaluation": lambda g: g.remove((next(g.subjects(RDF.type, OFK.Finding)), OFK.evaluation, None)),
+    "no-mention": lambda g: g.add((next(g.subjects(RDF.type, OFK.Finding)), OFK.theme, THEME["young-carers"])),
+    "kind": lambda g: g.set((_eval(g), OFK.kind, KIND["focused-visit"])),
+    "text-missing": lambda g: g.remove((next(g.subjects(RDF.type, OFK.Recommendation)), OFK.text, None)),
+    "number-type": lambda g: g.set((next(g.subjects(RDF.type, OFK.Finding)), OFK.number, Literal("twelve"))),
+    "negative-offset": lambda g: g.set((next(g.subjects(RDF.type, OFK.ThemeMention)), OFK.charStart, Literal(-3))),
+    "none": lambda g: None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_shapes_fast_engine_agrees_with_pyshacl(good_graph, name):
+    """The SPARQL compilation of the shapes finds what pyshacl finds, rule for rule."""
+    g = Graph()
+    g += good_graph
+    BREAKS[name](g)
+    fast = {(v.focus, v.message) for v in validate_graph(g)}
+    reference = {(v.focus, v.message) for v in validate_graph(g, engine="pyshacl")}
+    assert fast == reference
+    assert bool(fast) == (name != "none")
