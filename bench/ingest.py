@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     from ofsted_kg.extract.model import Evaluation, Extraction
     from ofsted_kg.extract.normalise import normalise_pages
     from ofsted_kg.extract.passages import inspection_passages
-    from ofsted_kg.extract.pipeline import SHORT_ILACS_MAX_DAYS, _working_days, title_of
+    from ofsted_kg.extract.pipeline import ilacs_kind, title_of
     from ofsted_kg.extract.polarity import set_polarity
     from ofsted_kg.extract.register import load_register
     from ofsted_kg.extract.store import Store
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
                 la, name = resolve_authority(norm, register, path)
                 start, end = inspection_dates(norm.text[:4000], kind)
                 if kind == "ilacs":
-                    kind = "ilacs-short" if start and end and _working_days(start, end) <= SHORT_ILACS_MAX_DAYS else "ilacs-standard"
+                    kind = ilacs_kind(norm.text[:4000], start, end)
                 f, r = inspection_passages(norm, kind)
                 return Evaluation(kind, la, name, title_of(norm), start, end, published_date(norm, kind),
                                   judgements(norm, kind), f, r)

@@ -11,7 +11,7 @@ from .load import load_normalised, read_source
 from .model import Evaluation, Extraction, Normalised
 from .passages import committee_passages, inspection_passages
 from .polarity import set_polarity
-from .structure import inspection_dates, judgements, published_date, resolve_authority
+from .structure import inspection_dates, inspection_periods, judgements, published_date, resolve_authority
 from .themes import ThemeTagger
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,13 @@ def _working_days(start, end) -> int:
         days += d.weekday() < 5
         d += timedelta(days=1)
     return days
+
+
+def ilacs_kind(head: str, start, end) -> str:
+    """Short or standard ILACS inspection, from the working days on site (five or fewer is short)."""
+    periods = inspection_periods(head) or ([(start, end)] if start and end else [])
+    days = sum(_working_days(a, b) for a, b in periods)
+    return "ilacs-short" if periods and days <= SHORT_ILACS_MAX_DAYS else "ilacs-standard"
 
 
 def title_of(norm: Normalised) -> str:
@@ -46,7 +53,7 @@ def extract_normalised(path: Path, sha256: str, norm: Normalised, register, tagg
     start, end = inspection_dates(norm.text[:4000], kind)
     published = published_date(norm, kind)
     if kind == "ilacs":
-        kind = "ilacs-short" if start and end and _working_days(start, end) <= SHORT_ILACS_MAX_DAYS else "ilacs-standard"
+        kind = ilacs_kind(norm.text[:4000], start, end)
     if kind == "committee-report":
         findings, recs = committee_passages(norm)
     else:

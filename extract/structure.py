@@ -57,15 +57,32 @@ def parse_range(text: str) -> tuple[date | None, date | None]:
     return single, single
 
 
-_INSPECTION_DATE = re.compile(r"\b(?:inspection|visit) dates?:?\s*(.{0,80})", re.I)
+_INSPECTION_DATE = re.compile(r"\b(?:inspection|visit) dates?:?\s*(.{0,160})", re.I)
 _VISIT_ON = re.compile(r"\bvisit to .{0,80}? on ((?:\d{1,2}\D{0,20}){1,3}\d{4})", re.I | re.S)
 _PUBLISHED = re.compile(r"\b(?:report )?published:?\s*(.{0,40})", re.I)
 _COMMITTEE_DATE = re.compile(r"\bDATE:\s*(.{0,40})", re.I)
 
 
+def inspection_periods(head: str) -> list[tuple[date, date]]:
+    """Every period on site that the 'Inspection dates:' line prints (some inspections had two)."""
+    m = _INSPECTION_DATE.search(head)
+    if not m:
+        return []
+    line = head[m.start(1):m.start(1) + 160].split("\n")[0]
+    periods = []
+    for part in re.split(r"\s+and\s+(?=\d{1,2}\s*(?:-|–|to)\s*\d)", line):
+        start, end = parse_range(part)
+        if start and end:
+            periods.append((start, end))
+    return periods
+
+
 def inspection_dates(head: str, kind: str) -> tuple[date | None, date | None]:
     if kind == "committee-report":
         return None, None
+    periods = inspection_periods(head)
+    if periods:
+        return periods[0][0], periods[-1][1]
     m = _INSPECTION_DATE.search(head)
     if m:
         start, end = parse_range(m.group(1))
@@ -171,13 +188,41 @@ def area_of(label: str, kind: str) -> str | None:
     return next((a for a, pat in AREA_WORDS if pat.search(label)), None)
 
 
+_OLDER_KINDS = ("looked-after-children", "safeguarding-lac", "child-protection")
+_TABLE_ROW_START = re.compile(r"\s(?=(?:[123]\.|[12]\.[12])\s+[A-Z])|\s(?=Children's services in )")
+_GRADE_N = re.compile(r"^grade [1-4] \((outstanding|good|adequate|inadequate)\)\.?$", re.I)
+
+
+def _rows(norm: Normalised):
+    """Paragraphs, with judgement-table rows that a PDF ran together cut apart again."""
+    for para in norm.paragraphs:
+        text = para.text.replace("\t", " ").strip()
+        if len(text.split()) <= 80 and _ROW.match(text):
+            yield from (part.strip() for part in _TABLE_ROW_START.split(text) if part.strip())
+        else:
+            yield text
+
+
+def _older_judgements(norm: Normalised) -> list[Judgement]:
+    """Inspections of 2012-2013 grade 'overall effectiveness' on a line of its own, as 'Grade 3 (Adequate)'."""
+    previous = ""
+    for para in norm.paragraphs:
+        text = para.text.strip()
+        grade = _GRADE_N.match(text)
+        if grade and previous.lower().startswith("overall effectiveness"):
+            return [Judgement("overall", grade_id(grade.group(1)), f"{previous}: {text}")]
+        previous = text
+    return []
+
+
 def judgements(norm: Normalised, kind: str) -> list[Judgement]:
     """The graded judgements printed in the report's judgement table, and the board's judgement."""
+    if kind in _OLDER_KINDS:
+        return _older_judgements(norm)
     found: dict[str, Judgement] = {}
     in_header = True
     previous = ""
-    for para in norm.paragraphs:
-        text = para.text.replace("\t", " ").strip()
+    for text in _rows(norm):
         if in_header and _HEADER_END.match(text):
             in_header = False
         board = _BOARD.match(text)
