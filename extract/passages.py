@@ -21,14 +21,16 @@ _AREA_HEADINGS = [
     (re.compile(r"^(?:the graded judgement (?:for|about) )?adoption performance", re.I), "adoption"),
     (re.compile(r"^(?:the graded judgement (?:for|about) )?(?:the )?experiences? and progress of care leavers", re.I), "care-leavers"),
     (re.compile(r"^leadership, management and governance|^the impact of leaders", re.I), "leadership"),
-    (re.compile(r"^(?:the )?local safeguarding children'?s? board|^inspection findings\s*[-–—]\s*the local safeguarding", re.I), "lscb"),
+    (re.compile(r"^(?:the )?local safeguarding children'?s? board|^inspection findings\s*[-–—]\s*the local safeguarding|"
+                r"^(?:section \d+:\s*)?the effectiveness of the (?:local safeguarding children'?s? board|lscb)\b(?!.*\b(?:is|are) \w+$)",
+                re.I), "lscb"),
 ]
 _REC_HEADINGS = re.compile(
     r"^(?:recommendations?|what needs to improve|areas for (?:priority action|improvement)|priority and immediate action|"
     r"what does the (?:local authority|lscb|local safeguarding children board) need to improve)\b", re.I)
 _FINDING_HEADINGS = re.compile(
     r"^(?:inspection findings|headline findings|main findings|findings|summary of (?:key )?findings|"
-    r"the (?:local authority's|lscb's|board's) strengths|progress since the last inspection)\b", re.I)
+    r"the (?:local authority's|lscb's|board's) strengths|progress since the last inspection|key strengths and weaknesses)\b", re.I)
 _OTHER_HEADINGS = re.compile(
     r"^(?:executive summary|summary|contents|the local authority|information about|summary for children|"
     r"previous ofsted|local leadership|children living in|child protection in this area|children looked after in this area|"
@@ -137,8 +139,9 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
         if _END.match(text) and state["mode"] not in ("header", "contents") and "\t" not in text:
             state["mode"], last = "end", None
             continue
-        if state["mode"] == "end":
-            continue
+        if state["mode"] == "end" and not (
+                is_heading(text) and (_section_heading(text) or any(pat.search(text) for pat, _ in _AREA_HEADINGS))):
+            continue  # boilerplate after a report's end, until a section of the board's review opens
         if _GRADE_ONLY.match(text):
             continue
         if state["mode"] == "contents":
