@@ -100,7 +100,7 @@ def _cut_mid_sentence(text: str) -> bool:
     return len(text.split()) >= 12 and not text.rstrip().endswith((".", ":", ";", "!", "?", ")"))
 
 
-def _merge_continuations(blocks: list[tuple[str, int, bool]]) -> list[tuple[str, int]]:
+def _merge_continuations(blocks: list[tuple[str, int, bool]], paged: bool = False) -> list[tuple[str, int]]:
     """Join a paragraph that a page break or blank line cut in two."""
     merged: list[list] = []
     for text, page_no, marker in blocks:
@@ -108,7 +108,9 @@ def _merge_continuations(blocks: list[tuple[str, int, bool]]) -> list[tuple[str,
                 and len(text.split()) >= 8):
             merged[-1][0] += " " + text  # a paragraph that runs on over a page break
             continue
-        lowercase_bullet = marker and text.startswith("- ") and text[2:3].islower()
+        # in a text conversion a list marker may have been put on the rest of a cut paragraph;
+        # in a PDF a bullet glyph is always a list item
+        lowercase_bullet = not paged and marker and text.startswith("- ") and text[2:3].islower()
         if (
             merged
             and (not marker or lowercase_bullet and _cut_mid_sentence(merged[-1][0]))
@@ -215,7 +217,7 @@ def _pdf_blocks(pages: list[str]) -> list[tuple[str, int, bool]]:
 
 def normalise_pages(pages: list[str], *, paged: bool) -> Normalised:
     """Normalise a document given as pages (a text file is one page with paged=False)."""
-    parts = _merge_continuations(_pdf_blocks(pages) if paged else _blocks(pages))
+    parts = _merge_continuations(_pdf_blocks(pages) if paged else _blocks(pages), paged)
     paragraphs: list[Paragraph] = []
     chunks: list[str] = []
     offset = 0

@@ -134,6 +134,7 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
     last: Passage | None = None
     pending: str | None = None
     bullet_list = False  # the recommendations of this section are bullet points, not numbered
+    sub_points = False  # the last numbered recommendation ends with a colon: bullets after it are its own
     for i, para in enumerate(paras):
         text = para.text.strip()
         if _END.match(text) and state["mode"] not in ("header", "contents") and "\t" not in text:
@@ -183,14 +184,17 @@ def inspection_passages(norm: Normalised, kind: str) -> tuple[list[Passage], lis
                 number = int(m.group(1))
                 last = b.add("recommendation", para, m.end(), number=number, section=section, area=rec_area)
                 last_number = number
+                sub_points = last.text.rstrip().endswith(":")
             elif _LEAD_IN.match(text):
                 # "Within three months:" - the bullets after it are recommendations of their own, and a
                 # numbered sentence that only introduces the timed lists is not one
-                if last is not None and last.text.rstrip().endswith(":") and b.recommendations and b.recommendations[-1] is last:
+                if (last is not None and re.search(r"(?::|following actions?\.?)\s*$", last.text)
+                        and b.recommendations and b.recommendations[-1] is last):
                     b.recommendations.pop()
-                last = None
-            elif text.startswith("- ") and last is not None and (text[2:3].islower() or last.text.rstrip().endswith(":")):
-                b.extend(last, para)  # the sub-points of one recommendation
+                last, sub_points = None, False
+            elif text.startswith("- ") and last is not None and (
+                    sub_points or last.number is not None and text[2:3].islower()):
+                b.extend(last, para)  # the sub-points of one recommendation that ends with a colon
             elif text.startswith("- "):
                 # an item of a numbered list whose number was lost keeps the list's count
                 number = last.number + 1 if last is not None and last.number is not None else None
