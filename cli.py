@@ -62,7 +62,8 @@ def _print_summary(summary) -> None:
     outs = [o for o in summary.outcomes if o.status == "stored"]
     if outs:
         click.echo(f"  findings: {sum(o.findings for o in outs)}, recommendations: "
-                   f"{sum(o.recommendations for o in outs)}", err=True)
+                   f"{sum(o.recommendations for o in outs)}, themes per document: "
+                   f"{sum(o.themes for o in outs) / len(outs):.1f} on average", err=True)
 
 
 def run_ingest(paths, store: Store, silent: bool, extra_register=None, force=False, jobs=1) -> int:
