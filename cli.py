@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .extract.errors import InputError, OfstedKGError
+from .extract.errors import InputError
 from .extract.store import DEFAULT_STORE, STORE_ENV, Store, default_store_path
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}

@@ -30,17 +30,12 @@ def main(argv=None) -> int:
 
     import pypdfium2 as pdfium
 
-    from ofsted_kg.extract import kind as kind_stage
     from ofsted_kg.extract.errors import DocumentError
     from ofsted_kg.extract.graph import build_graph, document_iri
-    from ofsted_kg.extract.model import Evaluation, Extraction
     from ofsted_kg.extract.normalise import normalise_pages
-    from ofsted_kg.extract.passages import inspection_passages
-    from ofsted_kg.extract.pipeline import ilacs_kind, title_of
-    from ofsted_kg.extract.polarity import set_polarity
+    from ofsted_kg.extract.pipeline import read_structure, tag_extraction
     from ofsted_kg.extract.register import load_register
     from ofsted_kg.extract.store import Store
-    from ofsted_kg.extract.structure import inspection_dates, judgements, published_date, resolve_authority
     from ofsted_kg.extract.themes import ThemeTagger
     from ofsted_kg.extract.validate import validate_graph
 
@@ -80,30 +75,9 @@ def main(argv=None) -> int:
                 raise DocumentError(path, "not a PDF")
             raw = timed("PDF text", pdf_pages, path, data)
             norm = timed("structure", lambda: normalise_pages(raw, paged=True))
-
-            def structure():
-                kind = kind_stage.recognise_kind(norm)
-                if kind is None:
-                    raise DocumentError(path, "not a report")
-                la, name = resolve_authority(norm, register, path)
-                start, end = inspection_dates(norm.text[:4000], kind)
-                if kind == "ilacs":
-                    kind = ilacs_kind(norm.text[:4000], start, end)
-                f, r = inspection_passages(norm, kind)
-                return Evaluation(kind, la, name, title_of(norm), start, end, published_date(norm, kind),
-                                  judgements(norm, kind), f, r)
-
-            ev = timed("structure", structure)
-
-            def nlp():
-                tagger.tag(norm.text, ev.findings + ev.recommendations)
-                set_polarity(ev.findings)
-                for p in ev.findings + ev.recommendations:
-                    p.__dict__.pop("_doc", None)
-
-            timed("NLP", nlp)
             sha = hashlib.sha256(data).hexdigest()
-            ex = Extraction(str(path), path.name, sha, norm, [ev], ev.title, ev.published)
+            ex = timed("structure", read_structure, path, sha, norm, register)
+            timed("NLP", tag_extraction, ex, tagger)
             graph = timed("RDF", build_graph, ex, "bench")
             violations = timed("SHACL", validate_graph, graph)
             if violations:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph
+from rdflib import Dataset
 
 from .ns import ID, OFK
 from .resources import read_text

@@ -57,7 +57,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES))
         else:
-            out.append(path)  # a missing file is reported by ingest_one
+            out.append(path)  # a missing file is reported when it is read
     return out
 
 

@@ -44,7 +44,8 @@ def title_of(norm: Normalised) -> str:
     return norm.paragraphs[0].text[:300] if norm.paragraphs else ""
 
 
-def extract_normalised(path: Path, sha256: str, norm: Normalised, register, tagger: ThemeTagger) -> Extraction:
+def read_structure(path: Path, sha256: str, norm: Normalised, register) -> Extraction:
+    """The structure stage: kind, authority, dates, judgements, findings and recommendations."""
     kind = recognise_kind(norm)
     if kind is None:
         raise DocumentError(path, "not an Ofsted report or committee report on a local authority's children's services "
@@ -58,10 +59,6 @@ def extract_normalised(path: Path, sha256: str, norm: Normalised, register, tagg
         findings, recs = committee_passages(norm)
     else:
         findings, recs = inspection_passages(norm, kind)
-    tagger.tag(norm.text, findings + recs)
-    set_polarity(findings)
-    for p in findings + recs:
-        p.__dict__.pop("_doc", None)
     evaluation = Evaluation(
         kind=kind, authority=la_code, authority_name=la_name, title=title_of(norm),
         start=start, end=end, published=published, judgements=judgements(norm, kind),
@@ -69,6 +66,20 @@ def extract_normalised(path: Path, sha256: str, norm: Normalised, register, tagg
     )
     return Extraction(path=str(path), file_name=path.name, sha256=sha256, normalised=norm,
                       evaluations=[evaluation], title=evaluation.title, issued=published)
+
+
+def tag_extraction(ex: Extraction, tagger: ThemeTagger) -> None:
+    """The NLP stage: themes on every passage, polarity on every finding."""
+    for ev in ex.evaluations:
+        passages = ev.findings + ev.recommendations
+        docs = tagger.tag(ex.normalised.text, passages)
+        set_polarity(ev.findings, docs[:len(ev.findings)])
+
+
+def extract_normalised(path: Path, sha256: str, norm: Normalised, register, tagger: ThemeTagger) -> Extraction:
+    ex = read_structure(path, sha256, norm, register)
+    tag_extraction(ex, tagger)
+    return ex
 
 
 def extract_file(path: Path, register, tagger: ThemeTagger) -> Extraction:

@@ -48,8 +48,9 @@ def passage_polarity(sentences: list[str]) -> str:
     return "neutral"
 
 
-def set_polarity(findings: list[Passage]) -> None:
-    for finding in findings:
-        doc = getattr(finding, "_doc", None)
+def set_polarity(findings: list[Passage], docs: list | None = None) -> None:
+    """Polarity of each finding, by sentence (spaCy's sentences where `docs` gives them)."""
+    for i, finding in enumerate(findings):
+        doc = docs[i] if docs is not None else None
         sentences = [s.text for s in doc.sents] if doc is not None else re.split(r"(?<=[.!?])\s+", finding.text)
         finding.polarity = passage_polarity(sentences)

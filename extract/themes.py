@@ -113,10 +113,13 @@ class ThemeTagger:
             out.append(Mention(theme, offset + span.start_char, offset + span.end_char, span.text))
         return out
 
-    def tag(self, text: str, passages: list[Passage]) -> None:
-        """Set `themes` and `mentions` on each passage; offsets point into `text`."""
-        docs = self.nlp.pipe(text[p.start:p.end] for p in passages)
+    def tag(self, text: str, passages: list[Passage]) -> list:
+        """Set `themes` and `mentions` on each passage; offsets point into `text`.
+
+        Returns the spaCy docs of the passages, in order, for the polarity stage.
+        """
+        docs = list(self.nlp.pipe(text[p.start:p.end] for p in passages))
         for passage, doc in zip(passages, docs):
             passage.mentions = self.mentions(doc, passage.start)
             passage.themes = sorted({m.theme for m in passage.mentions})
-            passage._doc = doc  # kept for the polarity stage of the same run
+        return docs

@@ -5,7 +5,6 @@ from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, XSD
 
-from conftest import SEEDS
 from ofsted_kg.extract.graph import build_graph
 from ofsted_kg.extract.ns import AREA, GRADE, ID, KIND, OFK, THEME
 from ofsted_kg.extract.resources import shapes_graph
