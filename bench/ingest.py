@@ -31,13 +31,13 @@ def main(argv=None) -> int:
     import pypdfium2 as pdfium
 
     from ofsted_kg.extract.errors import DocumentError
-    from ofsted_kg.extract.graph import build_graph, document_iri
+    from ofsted_kg.extract.graph import build_quads, document_iri
     from ofsted_kg.extract.normalise import normalise_pages
     from ofsted_kg.extract.pipeline import read_structure, tag_extraction
     from ofsted_kg.extract.register import load_register
     from ofsted_kg.extract.store import Store
     from ofsted_kg.extract.themes import ThemeTagger
-    from ofsted_kg.extract.validate import validate_graph
+    from ofsted_kg.extract.validate import validate_quads
 
     files = sorted((args.shared / "corpus" / "ofsted").rglob("*.pdf"))[: args.limit]
     datas = [(f, f.read_bytes()) for f in files]
@@ -78,8 +78,8 @@ def main(argv=None) -> int:
             sha = hashlib.sha256(data).hexdigest()
             ex = timed("structure", read_structure, path, sha, norm, register)
             timed("NLP", tag_extraction, ex, tagger)
-            graph = timed("RDF", build_graph, ex, "bench")
-            violations = timed("SHACL", validate_graph, graph)
+            graph = timed("RDF", build_quads, ex, "bench")
+            violations = timed("SHACL", validate_quads, graph)
             if violations:
                 raise DocumentError(path, "violations")
             timed("store", store.replace_document, document_iri(sha), graph)

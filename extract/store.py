@@ -12,6 +12,7 @@ from rdflib import Graph, URIRef
 from .errors import StoreError
 from .ns import ID, OFK, REFERENCE_GRAPH
 from .resources import ontology_graph
+from .terms import quads, to_rdflib
 
 log = logging.getLogger(__name__)
 
@@ -23,28 +24,6 @@ VERSION_PRED = ox.NamedNode(str(OFK.extractorVersion))
 
 def default_store_path() -> Path:
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
-
-
-def _term(t):
-    """An rdflib term as a pyoxigraph term."""
-    from rdflib import BNode, Literal
-
-    if isinstance(t, URIRef):
-        return ox.NamedNode(str(t))
-    if isinstance(t, BNode):
-        return ox.BlankNode(str(t))
-    if isinstance(t, Literal):
-        if t.language:
-            return ox.Literal(str(t), language=t.language)
-        if t.datatype:
-            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
-        return ox.Literal(str(t))
-    raise TypeError(f"cannot store {t!r}")
-
-
-def quads(graph: Graph, graph_iri: URIRef) -> list[ox.Quad]:
-    g = ox.NamedNode(str(graph_iri))
-    return [ox.Quad(_term(s), _term(p), _term(o), g) for s, p, o in graph]
 
 
 class Store:
@@ -116,20 +95,32 @@ class Store:
         return sorted({q.graph_name.value for q in self.ox.quads_for_pattern(None, pred, ox.Literal(source_path), None)
                        if isinstance(q.graph_name, ox.NamedNode)})
 
-    def replace_document(self, doc_iri: URIRef, graph: Graph | str, drop: list[str] = ()) -> None:
-        """Store `graph` (an rdflib Graph or N-Triples text) as the named graph `doc_iri`.
+    def replace_document(self, doc_iri: URIRef, graph: Graph | list[ox.Quad] | bytes, drop: list[str] = ()) -> None:
+        """Store a document's statements as the named graph `doc_iri`.
 
-        A new document is loaded in one transaction; a document stored before is dropped and
-        written again in one SPARQL update, so a reader or a crash sees the old graph or the new
-        one. Graphs in `drop` (older versions of the same file) are dropped afterwards.
+        `graph` is an rdflib Graph, pyoxigraph quads, or N-Quads bytes (from a worker process);
+        quads must all be in the graph `doc_iri`. A new document is loaded in one transaction; a
+        document stored before is dropped and written again in one SPARQL update, so a reader
+        or a crash sees the old graph or the new one. Graphs in `drop` (older versions of the
+        same file) are dropped afterwards.
         """
         g = ox.NamedNode(str(doc_iri))
-        nt = graph if isinstance(graph, str) else graph.serialize(format="nt")
-        if self.ox.contains_named_graph(g):
-            new = [ox.Quad(t.subject, t.predicate, t.object, g) for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
-            self._replace_graph(doc_iri, new)
+        if isinstance(graph, Graph):
+            new = quads(graph, doc_iri)
+        elif isinstance(graph, (bytes, str)):
+            new = None
         else:
-            self.ox.load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+            new = list(graph)
+        if new is not None and any(q.graph_name != g for q in new):
+            raise StoreError(f"{doc_iri}: statements for another graph were given to replace_document")
+        if self.ox.contains_named_graph(g):
+            if new is None:
+                new = list(ox.parse(graph, format=ox.RdfFormat.N_QUADS))
+            self._replace_graph(doc_iri, new)
+        elif new is None:
+            self.ox.load(graph, format=ox.RdfFormat.N_QUADS)
+        else:
+            self.ox.extend(new)
         for old in drop:
             if old != str(doc_iri):
                 self.remove_document(old)
@@ -151,7 +142,7 @@ class Store:
     def graph(self, graph_iri: str) -> Graph:
         out = Graph()
         for q in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)):
-            out.add(tuple(_rdflib(t) for t in (q.subject, q.predicate, q.object)))
+            out.add(tuple(to_rdflib(t) for t in (q.subject, q.predicate, q.object)))
         return out
 
     def query(self, text: str, values: dict | None = None):
@@ -163,17 +154,3 @@ class Store:
     def flush(self) -> None:
         self.ox.flush()
 
-
-def _rdflib(t):
-    from rdflib import BNode, Literal
-
-    if isinstance(t, ox.NamedNode):
-        return URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
-        return BNode(t.value)
-    if t.language:
-        return Literal(t.value, lang=t.language)
-    dt = t.datatype.value
-    if dt == "http://www.w3.org/2001/XMLSchema#string":
-        return Literal(t.value)
-    return Literal(t.value, datatype=URIRef(dt))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import pyoxigraph as ox
 
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from .ns import OFK
 from .resources import ontology_graph, shapes_graph
@@ -49,6 +50,13 @@ class _SparqlConstraint:
     targets: list[str]
     select: str
     message: str
+
+    @cached_property
+    def query(self) -> str:
+        """The SELECT with $this bound to the instances of the shape's targets (and their subclasses)."""
+        at = self.select.index("{", re.search(r"\bWHERE\b", self.select, re.I).end()) + 1
+        classes = " ".join(str(c) for t in self.targets for c in sorted(_subclasses(URIRef(t)), key=str))
+        return f"{self.select[:at]} VALUES ?shacl_target {{ {classes} }} ?this a ?shacl_target . {self.select[at:]}"
 
 
 def _split_shapes() -> tuple[Graph, list[_SparqlConstraint]]:
@@ -121,11 +129,7 @@ def _sparql_violations(store: ox.Store, constraints: list[_SparqlConstraint]) ->
     for c in constraints:
         if not c.targets:
             continue
-        select = c.select
-        at = select.index("{", re.search(r"\bWHERE\b", select, re.I).end()) + 1
-        classes = " ".join(f"<{t}>" for t in c.targets)
-        query = f"{select[:at]} VALUES ?shacl_target {{ {classes} }} ?this a ?shacl_target . {select[at:]}"
-        result = store.query(query, use_default_graph_as_union=True)
+        result = store.query(c.query, use_default_graph_as_union=True)
         variables = [v.value for v in result.variables]
         for row in result:
             value = row["value"] if "value" in variables else None
@@ -138,49 +142,84 @@ def _sparql_violations(store: ox.Store, constraints: list[_SparqlConstraint]) ->
     return out
 
 
-_CORE_TEMPLATE = """
-SELECT ?this ?value WHERE {{
-  VALUES ?shacl_target {{ {targets} }}
-  ?this rdf:type/rdfs:subClassOf* ?shacl_target .
-  {body}
-}}"""
-_COUNT_TEMPLATE = """
-SELECT ?this (COUNT(DISTINCT ?v) AS ?value) WHERE {{
-  VALUES ?shacl_target {{ {targets} }}
-  ?this rdf:type/rdfs:subClassOf* ?shacl_target .
-  OPTIONAL {{ ?this {path} ?v }}
-}} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) {op} {n})"""
-_PREFIXES = ("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
-             "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n")
-
-
 @dataclass
 class _CoreCheck:
+    """The core constraints of one property shape, evaluated in Python over a document's statements."""
+
     shape: str
-    path: str
-    query: str
+    label: str
+    targets: frozenset
+    predicate: ox.NamedNode
+    inverse: bool
     message: str
+    min_count: int | None = None
+    max_count: int | None = None
+    datatype: ox.NamedNode | None = None
+    node_kind: type | None = None
+    classes: tuple = ()  # each a frozenset: the class and its subclasses
+    alternatives: tuple = ()  # sh:or: ("class", frozenset) or ("datatype", node)
+    min_inclusive: float | None = None
+    min_length: int | None = None
+    pattern: re.Pattern | None = None
+
+    def value_errors(self, value, types_of) -> bool:
+        """Whether `value` breaks any of the value constraints."""
+        literal = isinstance(value, ox.Literal)
+        if self.datatype is not None and (not literal or value.datatype != self.datatype):
+            return True
+        if self.node_kind is not None and not isinstance(value, self.node_kind):
+            return True
+        for classes in self.classes:
+            if not (types_of(value) & classes):
+                return True
+        if self.alternatives and not any(
+            (types_of(value) & arg) if kind == "class" else (literal and value.datatype == arg)
+            for kind, arg in self.alternatives
+        ):
+            return True
+        if self.min_inclusive is not None:
+            number = _number(value)
+            if number is None or number < self.min_inclusive:
+                return True
+        if self.min_length is not None and (isinstance(value, ox.BlankNode) or len(value.value) < self.min_length):
+            return True
+        if self.pattern is not None and (isinstance(value, ox.BlankNode) or not self.pattern.search(value.value)):
+            return True
+        return False
 
 
-def _n3(term) -> str:
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    return term.n3()
+_NUMERIC = {str(XSD[t]) for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger",
+                                  "positiveInteger", "short", "byte")}
+
+
+def _number(value) -> float | None:
+    if isinstance(value, ox.Literal) and value.datatype.value in _NUMERIC:
+        try:
+            return float(value.value)
+        except ValueError:
+            return None
+    return None
+
+
+def _subclasses(cls) -> frozenset:
+    """`cls` and its subclasses in the ontology (the closure of rdfs:subClassOf), as pyoxigraph nodes."""
+    return frozenset(ox.NamedNode(str(c)) for c in ontology_graph().transitive_subjects(RDFS.subClassOf, cls))
 
 
 def _compile_core(shapes: Graph) -> list[_CoreCheck]:
-    """SPARQL queries equivalent to the SHACL core constraints our shapes use.
+    """The SHACL core constraints our shapes use, as checks evaluated in Python.
 
     The components compiled: minCount, maxCount, datatype, nodeKind (IRI, Literal), class,
-    or (of classes), minInclusive, minLength and pattern, on predicate and inverse paths.
-    A shape using any other component is refused, so that nothing is silently unchecked;
-    tests compare the result with pyshacl's on the same graphs.
+    or (of classes or datatypes), minInclusive, minLength and pattern, on predicate and
+    inverse paths; targets by sh:targetClass, with subclasses. A shape using any other
+    component is refused, so that nothing is silently unchecked; tests compare the result
+    with pyshacl's on the same graphs.
     """
     known = {SH.path, SH.message, SH.minCount, SH.maxCount, SH.datatype, SH.nodeKind, SH["class"], SH["or"],
              SH.minInclusive, SH.minLength, SH.pattern, SH.name, SH.description, RDFS.comment, RDFS.label}
     checks = []
     for shape in set(shapes.subjects(RDF.type, SH.NodeShape)):
-        targets = " ".join(_n3(t) for t in shapes.objects(shape, SH.targetClass))
+        targets = frozenset().union(*(_subclasses(t) for t in shapes.objects(shape, SH.targetClass)))
         if not targets:
             continue
         for prop in shapes.objects(shape, SH.property):
@@ -189,53 +228,39 @@ def _compile_core(shapes: Graph) -> list[_CoreCheck]:
                 raise ValueError(f"shape {prop} uses {sorted(map(str, unknown))}, which the fast validator does not compile")
             raw = shapes.value(prop, SH.path)
             inverse = shapes.value(raw, SH.inversePath)
-            path = f"^{_n3(inverse)}" if inverse is not None else _n3(raw)
-            message = str(shapes.value(prop, SH.message) or f"violates a constraint on {path}")
-            label = _short(inverse if inverse is not None else raw)
-
-            def add(query):
-                checks.append(_CoreCheck(_short(shape), label, _PREFIXES + query, message))
-
-            for comp, op in ((SH.minCount, "<"), (SH.maxCount, ">")):
-                n = shapes.value(prop, comp)
-                if n is not None:
-                    add(_COUNT_TEMPLATE.format(targets=targets, path=path, op=op, n=int(n)))
-            filters = []
-            dt = shapes.value(prop, SH.datatype)
-            if dt is not None:
-                filters.append(f"!isLiteral(?value) || datatype(?value) != {_n3(dt)}")
+            predicate = inverse if inverse is not None else raw
+            label = _short(predicate)
             kind = shapes.value(prop, SH.nodeKind)
-            if kind == SH.IRI:
-                filters.append("!isIRI(?value)")
-            elif kind == SH.Literal:
-                filters.append("!isLiteral(?value)")
-            elif kind is not None:
+            if kind not in (None, SH.IRI, SH.Literal):
                 raise ValueError(f"shape {prop}: nodeKind {kind} is not compiled")
-            classes = list(shapes.objects(prop, SH["class"]))
-            for alternatives in shapes.objects(prop, SH["or"]):
-                options = []
-                for member in Collection(shapes, alternatives):
+            alternatives = []
+            for head in shapes.objects(prop, SH["or"]):
+                for member in Collection(shapes, head):
                     preds = set(shapes.predicates(member, None))
                     if preds == {SH["class"]}:
-                        options.append(f"EXISTS {{ ?value rdf:type/rdfs:subClassOf* {_n3(shapes.value(member, SH['class']))} }}")
+                        alternatives.append(("class", _subclasses(shapes.value(member, SH["class"]))))
                     elif preds == {SH.datatype}:
-                        options.append(f"(isLiteral(?value) && datatype(?value) = {_n3(shapes.value(member, SH.datatype))})")
+                        alternatives.append(("datatype", ox.NamedNode(str(shapes.value(member, SH.datatype)))))
                     else:
                         raise ValueError(f"shape {prop}: sh:or is compiled only for alternatives of one class or datatype")
-                filters.append(f"!({' || '.join(options)})")
-            for cls in classes:
-                filters.append(f"NOT EXISTS {{ ?value rdf:type/rdfs:subClassOf* {_n3(cls)} }}")
-            low = shapes.value(prop, SH.minInclusive)
-            if low is not None:
-                filters.append(f"!(?value >= {_n3(low)})")
-            length = shapes.value(prop, SH.minLength)
-            if length is not None:
-                filters.append(f"STRLEN(STR(?value)) < {int(length)}")
+
+            def number(component):
+                value = shapes.value(prop, component)
+                return None if value is None else value.toPython()
+
+            datatype = shapes.value(prop, SH.datatype)
             pattern = shapes.value(prop, SH.pattern)
-            if pattern is not None:
-                filters.append(f"isBlank(?value) || !REGEX(STR(?value), {Literal(str(pattern)).n3()})")
-            for f in filters:
-                add(_CORE_TEMPLATE.format(targets=targets, body=f"?this {path} ?value . FILTER({f})"))
+            checks.append(_CoreCheck(
+                shape=_short(shape), label=label, targets=targets, predicate=ox.NamedNode(str(predicate)),
+                inverse=inverse is not None,
+                message=str(shapes.value(prop, SH.message) or f"violates a constraint on {label}"),
+                min_count=number(SH.minCount), max_count=number(SH.maxCount),
+                datatype=ox.NamedNode(str(datatype)) if datatype is not None else None,
+                node_kind={SH.IRI: ox.NamedNode, SH.Literal: ox.Literal}.get(kind),
+                classes=tuple(_subclasses(c) for c in shapes.objects(prop, SH["class"])),
+                alternatives=tuple(alternatives), min_inclusive=number(SH.minInclusive),
+                min_length=number(SH.minLength), pattern=re.compile(str(pattern)) if pattern is not None else None,
+            ))
     return checks
 
 
@@ -243,6 +268,62 @@ def _core_checks() -> list[_CoreCheck]:
     if "core" not in _REF_CACHE:
         _REF_CACHE["core"] = _compile_core(shapes_graph())
     return _REF_CACHE["core"]
+
+
+def _inverse_predicates() -> set:
+    if "inverse" not in _REF_CACHE:
+        _REF_CACHE["inverse"] = {c.predicate for c in _core_checks() if c.inverse}
+    return _REF_CACHE["inverse"]
+
+
+def _reference_types() -> dict:
+    """rdf:type of every node in the ontology, schemes and register, as pyoxigraph nodes."""
+    if "types" not in _REF_CACHE:
+        types: dict = {}
+        for s, o in ontology_graph().subject_objects(RDF.type):
+            types.setdefault(ox.NamedNode(str(s)), set()).add(ox.NamedNode(str(o)))
+        _REF_CACHE["types"] = types
+    return _REF_CACHE["types"]
+
+
+def _core_violations(quads: list) -> list[Violation]:
+    """Violations of the core constraints by the statements `quads` (the document and its authority)."""
+    forward: dict = {}
+    backward: dict = {}
+    types: dict = {}
+    by_type: dict = {}
+    inverse = _inverse_predicates()
+    for q in quads:
+        s, p, o = q.subject, q.predicate, q.object
+        forward.setdefault((s, p), []).append(o)
+        if p in inverse:
+            backward.setdefault((o, p), []).append(s)
+        if p == _RDF_TYPE:
+            types.setdefault(s, set()).add(o)
+            by_type.setdefault(o, []).append(s)
+    reference = _reference_types()
+    empty: set = set()
+
+    def types_of(node):
+        return types.get(node, empty) | reference.get(node, empty)
+
+    out = []
+    for check in _core_checks():
+        index = backward if check.inverse else forward
+        focus = dict.fromkeys(node for t in check.targets for node in by_type.get(t, ()))
+        for node in focus:
+            values = index.get((node, check.predicate), ())
+            if len(values) > 1:
+                values = list(dict.fromkeys(values))
+            n = len(values)
+            if (check.min_count is not None and n < check.min_count) or (check.max_count is not None and n > check.max_count):
+                out.append(Violation(focus=_short(node.value), path=check.label, value=str(n),
+                                     message=check.message, shape=check.shape))
+            for value in values:
+                if check.value_errors(value, types_of):
+                    out.append(Violation(focus=_short(node.value), path=check.label, value=_short(value.value),
+                                         message=check.message, shape=check.shape))
+    return out
 
 
 def _data_graph(doc_graph: Graph, extra_reference: Graph | None) -> Graph:
@@ -259,34 +340,82 @@ def _data_graph(doc_graph: Graph, extra_reference: Graph | None) -> Graph:
     return data
 
 
-def _core_violations(store: ox.Store) -> list[Violation]:
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_AUTHORITY = ox.NamedNode(str(OFK.authority))
+_CHECKED = ox.NamedNode("https://w3id.org/ofsted-kg/id/graph/validate")
+
+
+def _checking_store() -> ox.Store:
+    """An in-memory store holding the ontology and schemes, kept for the life of the process.
+
+    Each document is added to it in a graph of its own, checked and removed again, so the
+    reference data is loaded once rather than once a document.
+    """
+    if "store" not in _REF_CACHE:
+        from .terms import quads
+
+        store = ox.Store()
+        store.extend(quads(_schemes_without_register(), "https://w3id.org/ofsted-kg/id/graph/schemes"))
+        _REF_CACHE["store"] = store
+    return _REF_CACHE["store"]
+
+
+def _authority_triples(authorities: set, extra_reference: Graph | None) -> list[ox.Triple]:
+    from .terms import ox_triples, to_ox
+
+    register = _REF_CACHE.get("register")
+    if register is None:
+        register = _REF_CACHE["register"] = {}
+        for t in ox_triples(ontology_graph()):
+            register.setdefault(t.subject, []).append(t)
     out = []
-    for check in _core_checks():
-        for row in store.query(check.query, use_default_graph_as_union=True):
-            out.append(Violation(focus=_short(row["this"].value), path=check.path,
-                                 value=_short(row["value"].value), message=check.message, shape=check.shape))
+    for auth in authorities:
+        out.extend(register.get(auth, ()))
+        if extra_reference is not None:
+            out.extend(ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_reference.triples((URIRef(auth.value), None, None)))
     return out
+
+
+def validate_quads(quads: list[ox.Quad], extra_reference: Graph | None = None) -> list[Violation]:
+    """The violations of the shapes by one document's quads, all in the document's graph (the fast engine)."""
+    if not quads:
+        return []
+    store = _checking_store()
+    graph = quads[0].graph_name
+    if any(q.graph_name != graph for q in quads):
+        raise ValueError("validate_quads takes the quads of one named graph")
+    authorities = {q.object for q in quads if q.predicate == _AUTHORITY}
+    reference = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in _authority_triples(authorities, extra_reference)]
+    store.extend(quads)
+    store.extend(reference)
+    try:
+        out = _sparql_violations(store, _split_shapes()[1])
+    finally:
+        store.remove_graph(graph)
+    out += _core_violations(quads + reference)
+    # the reference data loaded beside the document (its authority) is not the document's to answer for
+    mine = {_short(q.subject.value) for q in quads if q.predicate == _RDF_TYPE and isinstance(q.subject, ox.NamedNode)}
+    return sorted((v for v in out if v.focus in mine), key=lambda v: (v.focus or "", v.path or "", v.message))
 
 
 def validate_graph(doc_graph: Graph, extra_reference: Graph | None = None, *, engine: str = "fast") -> list[Violation]:
     """The violations of the shapes by `doc_graph` (an empty list when it conforms).
 
-    engine "fast" runs every constraint of shapes/ as SPARQL in pyoxigraph (about 0.1 s a
-    report); "pyshacl" runs the core constraints with pyshacl (slower, the reference).
+    engine "fast" runs every constraint of shapes/ as SPARQL in pyoxigraph (a few
+    milliseconds a report); "pyshacl" runs the core constraints with pyshacl (slower, the
+    reference) and the SPARQL constraints in pyoxigraph.
     """
-    from .ns import ID
-    from .store import quads
+    from .terms import quads
 
+    if engine == "fast":
+        return validate_quads(quads(doc_graph, _CHECKED.value), extra_reference)
     data = _data_graph(doc_graph, extra_reference)
     store = ox.Store()
-    store.extend(quads(data, ID["graph/validate"]))
+    store.extend(quads(data, _CHECKED.value))
     out = _sparql_violations(store, _split_shapes()[1])
     focus = [s for s in set(doc_graph.subjects(RDF.type, None)) if isinstance(s, URIRef)]
-    if engine == "fast":
-        # the reference data loaded beside the document (its authority) is not the document's to answer for
-        mine = {_short(s) for s in focus}
-        out += _core_violations(store)
-        return sorted((v for v in out if v.focus in mine), key=lambda v: (v.focus or "", v.path or "", v.message))
+    mine = {_short(s) for s in focus}
+    out = [v for v in out if v.focus in mine]
     core, _ = _split_shapes()
     conforms, report, _ = shacl_validate(
         data, shacl_graph=core, advanced=True, allow_warnings=True, focus_nodes=focus or None,
