@@ -1,12 +1,16 @@
 """Time the ingest of the corpus by stage on one core, against the floor of plain PDF text extraction.
 
-Usage: python bench/ingest.py [--shared ../shared] [--limit N]
+Usage: python bench/ingest.py [--shared ../shared] [--limit N] [--jobs 2]
 
 Stages: PDF text (pypdfium2), structure (normalise, kind, header, passages), NLP
 (themes and polarity), RDF (graph building), SHACL (validation), store (one
 transaction per document into a fresh on-disk pyoxigraph store). The floor is
 pypdfium2's text extraction of the same files with nothing else done. Also prints
 documents and pages per second, and the peak resident memory of this process.
+
+Then it runs the real command, `ofsted-kg ingest -j JOBS`, on the same files into a
+fresh store and prints its wall-clock time, its ratio to the floor, and the peak
+resident memory of the command and its worker processes together.
 """
 
 from __future__ import annotations
@@ -26,18 +30,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--limit", type=int, default=None, help="only the first N files")
+    ap.add_argument("--jobs", type=int, default=2, help="then time the real parallel ingest with this many workers (0: skip)")
     args = ap.parse_args(argv)
 
     import pypdfium2 as pdfium
 
     from ofsted_kg.extract.errors import DocumentError
-    from ofsted_kg.extract.graph import build_quads, document_iri
+    from ofsted_kg.extract.graph import build_document_graph, document_iri
     from ofsted_kg.extract.normalise import normalise_pages
     from ofsted_kg.extract.pipeline import read_structure, tag_extraction
     from ofsted_kg.extract.register import load_register
     from ofsted_kg.extract.store import Store
     from ofsted_kg.extract.themes import ThemeTagger
-    from ofsted_kg.extract.validate import validate_quads
+    from ofsted_kg.extract.validate import validate_document
 
     files = sorted((args.shared / "corpus" / "ofsted").rglob("*.pdf"))[: args.limit]
     datas = [(f, f.read_bytes()) for f in files]
@@ -78,8 +83,8 @@ def main(argv=None) -> int:
             sha = hashlib.sha256(data).hexdigest()
             ex = timed("structure", read_structure, path, sha, norm, register)
             timed("NLP", tag_extraction, ex, tagger)
-            graph = timed("RDF", build_quads, ex, "bench")
-            violations = timed("SHACL", validate_quads, graph)
+            graph = timed("RDF", build_document_graph, ex, "bench")
+            violations = timed("SHACL", validate_document, graph)
             if violations:
                 raise DocumentError(path, "violations")
             timed("store", store.replace_document, document_iri(sha), graph)
@@ -94,8 +99,53 @@ def main(argv=None) -> int:
         print(f"{stage}:\t{spent[stage]:.1f} s")
     print(f"total (one core):\t{total:.1f} s\t{docs / total:.1f} documents/s\t{pages / total:.1f} pages/s")
     print(f"ratio to floor:\t{total / floor:.1f}x")
-    print(f"peak memory:\t{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak memory (this process):\t{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.jobs:
+        _parallel(files, args.jobs, floor, whole=args.limit is None)
     return 0
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+def _parallel(files, jobs: int, floor: float, whole: bool) -> None:
+    """The real thing: `ofsted-kg ingest -j JOBS` into a fresh store, timed on the wall clock."""
+    import os
+    import subprocess
+    import threading
+
+    store = Path(tempfile.mkdtemp(prefix="ofsted-kg-bench-")) / "kg"
+    cmd = [sys.executable, "-m", "ofsted_kg.cli", "ingest", "-s", "-j", str(jobs), "-S", str(store)]
+    cmd += [str(files[0].parents[1])] if whole else [str(f) for f in files]
+    peak = [0.0]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+
+    def watch():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    watcher.join()
+    tail = (out.decode() + err.decode()).strip().splitlines()[-1:]
+    print(f"ingest -j {jobs} (wall clock, fresh store):\t{wall:.1f} s\t{wall / floor:.1f}x the floor\t{' '.join(tail)}")
+    print(f"peak memory (ingest and its workers):\t{peak[0]:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -9,17 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-import pyoxigraph as ox
 from rdflib import Graph
 
 from .errors import DocumentError, ValidationFailed
-from .graph import build_quads, document_iri
+from .graph import DocumentGraph, build_document_graph, document_iri
 from .load import SUFFIXES, load_normalised, read_source
 from .pipeline import extract_normalised
 from .register import load_register
 from .store import Store
 from .themes import ThemeTagger
-from .validate import validate_quads
+from .validate import validate_document
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +71,13 @@ def _worker_init(extra_register_nt: str | None) -> None:
     _WORKER["tagger"] = ThemeTagger()
 
 
-def build_document(path: Path, data: bytes, sha256: str, version: str) -> tuple[Outcome, list[ox.Quad] | None]:
+def build_document(path: Path, data: bytes, sha256: str, version: str) -> tuple[Outcome, DocumentGraph | None]:
     """Extract, build and validate one document (runs in a worker process)."""
     try:
         norm = load_normalised(path, data)
         ex = extract_normalised(path, sha256, norm, _WORKER["register"], _WORKER["tagger"])
-        quads = build_quads(ex, version)
-        violations = validate_quads(quads, _WORKER["extra"])
+        graph = build_document_graph(ex, version)
+        violations = validate_document(graph, _WORKER["extra"])
         if violations:
             raise ValidationFailed(path, [str(v) for v in violations])
     except ValidationFailed as err:
@@ -92,13 +91,13 @@ def build_document(path: Path, data: bytes, sha256: str, version: str) -> tuple[
         recommendations=sum(len(e.recommendations) for e in ex.evaluations),
         themes=len({t for p in passages for t in p.themes}),
     )
-    return outcome, quads
+    return outcome, graph
 
 
 def _build_in_worker(args) -> tuple[Outcome, bytes | None]:
     """build_document in a worker process; the quads come back as N-Quads, which the store parses natively."""
-    outcome, quads = build_document(*args)
-    return outcome, ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads is not None else None
+    outcome, graph = build_document(*args)
+    return outcome, graph.nquads() if graph is not None else None
 
 
 class Ingester:
@@ -125,7 +124,7 @@ class Ingester:
                 continue
             yield path, data, sha256, self.version
 
-    def _store(self, outcome: Outcome, graph: list[ox.Quad] | bytes | None, sha256: str) -> Outcome:
+    def _store(self, outcome: Outcome, graph: DocumentGraph | bytes | None, sha256: str) -> Outcome:
         if graph is not None:
             doc = document_iri(sha256)
             old = [g for g in self.store.documents_from(str(outcome.path)) if g != str(doc)]

@@ -55,7 +55,7 @@ class _SparqlConstraint:
     def query(self) -> str:
         """The SELECT with $this bound to the instances of the shape's targets (and their subclasses)."""
         at = self.select.index("{", re.search(r"\bWHERE\b", self.select, re.I).end()) + 1
-        classes = " ".join(str(c) for t in self.targets for c in sorted(_subclasses(URIRef(t)), key=str))
+        classes = " ".join(c for t in self.targets for c in sorted(_subclasses(URIRef(t))))
         return f"{self.select[:at]} VALUES ?shacl_target {{ {classes} }} ?this a ?shacl_target . {self.select[at:]}"
 
 
@@ -149,61 +149,86 @@ class _CoreCheck:
     shape: str
     label: str
     targets: frozenset
-    predicate: ox.NamedNode
+    predicate: str  # N-Triples text, like every node key below
     inverse: bool
     message: str
     min_count: int | None = None
     max_count: int | None = None
-    datatype: ox.NamedNode | None = None
-    node_kind: type | None = None
+    datatype: str | None = None
+    node_kind: str | None = None  # "iri" or "literal"
     classes: tuple = ()  # each a frozenset: the class and its subclasses
-    alternatives: tuple = ()  # sh:or: ("class", frozenset) or ("datatype", node)
+    alternatives: tuple = ()  # sh:or: ("class", frozenset) or ("datatype", N-Triples text)
     min_inclusive: float | None = None
     min_length: int | None = None
     pattern: re.Pattern | None = None
 
-    def value_errors(self, value, types_of) -> bool:
-        """Whether `value` breaks any of the value constraints."""
-        literal = isinstance(value, ox.Literal)
-        if self.datatype is not None and (not literal or value.datatype != self.datatype):
+    def value_errors(self, value: str, types_of) -> bool:
+        """Whether `value` (an N-Triples term) breaks any of the value constraints."""
+        literal = value[0] == '"'
+        datatype = _datatype(value) if literal else None
+        if self.datatype is not None and datatype != self.datatype:
             return True
-        if self.node_kind is not None and not isinstance(value, self.node_kind):
+        if self.node_kind == "iri" and value[0] != "<" or self.node_kind == "literal" and not literal:
             return True
         for classes in self.classes:
             if not (types_of(value) & classes):
                 return True
         if self.alternatives and not any(
-            (types_of(value) & arg) if kind == "class" else (literal and value.datatype == arg)
-            for kind, arg in self.alternatives
+            (types_of(value) & arg) if kind == "class" else datatype == arg for kind, arg in self.alternatives
         ):
             return True
         if self.min_inclusive is not None:
-            number = _number(value)
+            number = _number(value, datatype)
             if number is None or number < self.min_inclusive:
                 return True
-        if self.min_length is not None and (isinstance(value, ox.BlankNode) or len(value.value) < self.min_length):
+        if self.min_length is not None and (value[0] == "_" or len(_lexical(value)) < self.min_length):
             return True
-        if self.pattern is not None and (isinstance(value, ox.BlankNode) or not self.pattern.search(value.value)):
+        if self.pattern is not None and (value[0] == "_" or not self.pattern.search(_lexical(value))):
             return True
         return False
 
 
-_NUMERIC = {str(XSD[t]) for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger",
-                                  "positiveInteger", "short", "byte")}
+_XSD_STRING = f"<{XSD.string}>"
+_LANG_STRING = f"<{RDF.langString}>"
+_NUMERIC = {f"<{XSD[t]}>" for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger",
+                                    "positiveInteger", "short", "byte")}
+_UNESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
-def _number(value) -> float | None:
-    if isinstance(value, ox.Literal) and value.datatype.value in _NUMERIC:
+def _datatype(term: str) -> str:
+    """The datatype of an N-Triples literal, as N-Triples text."""
+    end = term.rindex('"')
+    rest = term[end + 1:]
+    if rest.startswith("^^"):
+        return rest[2:]
+    return _LANG_STRING if rest.startswith("@") else _XSD_STRING
+
+
+def _lexical(term: str) -> str:
+    """The value of an N-Triples term: an IRI without brackets, a literal's unescaped lexical form."""
+    if term[0] == "<":
+        return term[1:-1]
+    if term[0] != '"':
+        return term
+    body = term[1:term.rindex('"')]
+    if "\\" not in body:
+        return body
+    return _UNESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)) if m.group(3) is None else _ECHAR[m.group(3)], body)
+
+
+def _number(term: str, datatype: str | None) -> float | None:
+    if datatype in _NUMERIC:
         try:
-            return float(value.value)
+            return float(_lexical(term))
         except ValueError:
             return None
     return None
 
 
 def _subclasses(cls) -> frozenset:
-    """`cls` and its subclasses in the ontology (the closure of rdfs:subClassOf), as pyoxigraph nodes."""
-    return frozenset(ox.NamedNode(str(c)) for c in ontology_graph().transitive_subjects(RDFS.subClassOf, cls))
+    """`cls` and its subclasses in the ontology (the closure of rdfs:subClassOf), as N-Triples text."""
+    return frozenset(f"<{c}>" for c in ontology_graph().transitive_subjects(RDFS.subClassOf, cls))
 
 
 def _compile_core(shapes: Graph) -> list[_CoreCheck]:
@@ -240,7 +265,7 @@ def _compile_core(shapes: Graph) -> list[_CoreCheck]:
                     if preds == {SH["class"]}:
                         alternatives.append(("class", _subclasses(shapes.value(member, SH["class"]))))
                     elif preds == {SH.datatype}:
-                        alternatives.append(("datatype", ox.NamedNode(str(shapes.value(member, SH.datatype)))))
+                        alternatives.append(("datatype", f"<{shapes.value(member, SH.datatype)}>"))
                     else:
                         raise ValueError(f"shape {prop}: sh:or is compiled only for alternatives of one class or datatype")
 
@@ -251,12 +276,12 @@ def _compile_core(shapes: Graph) -> list[_CoreCheck]:
             datatype = shapes.value(prop, SH.datatype)
             pattern = shapes.value(prop, SH.pattern)
             checks.append(_CoreCheck(
-                shape=_short(shape), label=label, targets=targets, predicate=ox.NamedNode(str(predicate)),
+                shape=_short(shape), label=label, targets=targets, predicate=f"<{predicate}>",
                 inverse=inverse is not None,
                 message=str(shapes.value(prop, SH.message) or f"violates a constraint on {label}"),
                 min_count=number(SH.minCount), max_count=number(SH.maxCount),
-                datatype=ox.NamedNode(str(datatype)) if datatype is not None else None,
-                node_kind={SH.IRI: ox.NamedNode, SH.Literal: ox.Literal}.get(kind),
+                datatype=f"<{datatype}>" if datatype is not None else None,
+                node_kind={SH.IRI: "iri", SH.Literal: "literal"}.get(kind),
                 classes=tuple(_subclasses(c) for c in shapes.objects(prop, SH["class"])),
                 alternatives=tuple(alternatives), min_inclusive=number(SH.minInclusive),
                 min_length=number(SH.minLength), pattern=re.compile(str(pattern)) if pattern is not None else None,
@@ -277,28 +302,28 @@ def _inverse_predicates() -> set:
 
 
 def _reference_types() -> dict:
-    """rdf:type of every node in the ontology, schemes and register, as pyoxigraph nodes."""
+    """rdf:type of every node in the ontology, schemes and register, keyed by N-Triples text."""
     if "types" not in _REF_CACHE:
         types: dict = {}
         for s, o in ontology_graph().subject_objects(RDF.type):
-            types.setdefault(ox.NamedNode(str(s)), set()).add(ox.NamedNode(str(o)))
+            types.setdefault(f"<{s}>", set()).add(f"<{o}>")
         _REF_CACHE["types"] = types
     return _REF_CACHE["types"]
 
 
-def _core_violations(quads: list) -> list[Violation]:
-    """Violations of the core constraints by the statements `quads` (the document and its authority)."""
+def _core_violations(statements: list[tuple[str, str, str]]) -> list[Violation]:
+    """Violations of the core constraints by `statements` (the document's and its authority's),
+    each a (subject, predicate, object) of N-Triples terms, which are indexed as plain strings."""
     forward: dict = {}
     backward: dict = {}
     types: dict = {}
     by_type: dict = {}
     inverse = _inverse_predicates()
-    for q in quads:
-        s, p, o = q.subject, q.predicate, q.object
+    for s, p, o in statements:
         forward.setdefault((s, p), []).append(o)
         if p in inverse:
             backward.setdefault((o, p), []).append(s)
-        if p == _RDF_TYPE:
+        if p == _TYPE_KEY:
             types.setdefault(s, set()).add(o)
             by_type.setdefault(o, []).append(s)
     reference = _reference_types()
@@ -317,11 +342,11 @@ def _core_violations(quads: list) -> list[Violation]:
                 values = list(dict.fromkeys(values))
             n = len(values)
             if (check.min_count is not None and n < check.min_count) or (check.max_count is not None and n > check.max_count):
-                out.append(Violation(focus=_short(node.value), path=check.label, value=str(n),
+                out.append(Violation(focus=_short(_lexical(node)), path=check.label, value=str(n),
                                      message=check.message, shape=check.shape))
             for value in values:
                 if check.value_errors(value, types_of):
-                    out.append(Violation(focus=_short(node.value), path=check.label, value=_short(value.value),
+                    out.append(Violation(focus=_short(_lexical(node)), path=check.label, value=_short(_lexical(value)),
                                          message=check.message, shape=check.shape))
     return out
 
@@ -340,61 +365,60 @@ def _data_graph(doc_graph: Graph, extra_reference: Graph | None) -> Graph:
     return data
 
 
-_RDF_TYPE = ox.NamedNode(str(RDF.type))
-_AUTHORITY = ox.NamedNode(str(OFK.authority))
-_CHECKED = ox.NamedNode("https://w3id.org/ofsted-kg/id/graph/validate")
+_TYPE_KEY = f"<{RDF.type}>"
+_AUTHORITY_KEY = f"<{OFK.authority}>"
+_CHECKED = "https://w3id.org/ofsted-kg/id/graph/validate"
+_SCHEMES = "https://w3id.org/ofsted-kg/id/graph/schemes"
 
 
-def _checking_store() -> ox.Store:
-    """An in-memory store holding the ontology and schemes, kept for the life of the process.
-
-    Each document is added to it in a graph of its own, checked and removed again, so the
-    reference data is loaded once rather than once a document.
-    """
-    if "store" not in _REF_CACHE:
+def _schemes_nquads() -> bytes:
+    """The ontology and schemes (without the register) as N-Quads, made once a process."""
+    if "schemes" not in _REF_CACHE:
         from .terms import quads
 
-        store = ox.Store()
-        store.extend(quads(_schemes_without_register(), "https://w3id.org/ofsted-kg/id/graph/schemes"))
-        _REF_CACHE["store"] = store
-    return _REF_CACHE["store"]
+        _REF_CACHE["schemes"] = ox.serialize(quads(_schemes_without_register(), _SCHEMES), format=ox.RdfFormat.N_QUADS)
+    return _REF_CACHE["schemes"]
 
 
-def _authority_triples(authorities: set, extra_reference: Graph | None) -> list[ox.Triple]:
-    from .terms import ox_triples, to_ox
+def _nt(graph: Graph, subject=None) -> list[tuple[str, str, str]]:
+    from .terms import to_ox
 
+    return [(str(to_ox(s)), str(to_ox(p)), str(to_ox(o))) for s, p, o in graph.triples((subject, None, None))]
+
+
+def _authority_statements(authorities: set[str], extra_reference: Graph | None) -> list[tuple[str, str, str]]:
     register = _REF_CACHE.get("register")
     if register is None:
         register = _REF_CACHE["register"] = {}
-        for t in ox_triples(ontology_graph()):
-            register.setdefault(t.subject, []).append(t)
+        for st in _nt(ontology_graph()):
+            register.setdefault(st[0], []).append(st)
     out = []
     for auth in authorities:
         out.extend(register.get(auth, ()))
         if extra_reference is not None:
-            out.extend(ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra_reference.triples((URIRef(auth.value), None, None)))
+            out.extend(_nt(extra_reference, URIRef(auth[1:-1])))
     return out
 
 
-def validate_quads(quads: list[ox.Quad], extra_reference: Graph | None = None) -> list[Violation]:
-    """The violations of the shapes by one document's quads, all in the document's graph (the fast engine)."""
-    if not quads:
-        return []
-    store = _checking_store()
-    graph = quads[0].graph_name
-    if any(q.graph_name != graph for q in quads):
-        raise ValueError("validate_quads takes the quads of one named graph")
-    authorities = {q.object for q in quads if q.predicate == _AUTHORITY}
-    reference = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in _authority_triples(authorities, extra_reference)]
-    store.extend(quads)
-    store.extend(reference)
-    try:
-        out = _sparql_violations(store, _split_shapes()[1])
-    finally:
-        store.remove_graph(graph)
-    out += _core_violations(quads + reference)
+def validate_document(doc, extra_reference: Graph | None = None) -> list[Violation]:
+    """The violations of the shapes by one document's statements (a graph.DocumentGraph); the fast engine.
+
+    The SPARQL constraints run in an in-memory pyoxigraph store holding the document, the
+    schemes and the document's authority; the core constraints are checked in Python over the statements (see _compile_core).
+    """
+    from .graph import DocumentGraph
+
+    statements = doc.statements
+    authorities = {o for s, p, o in statements if p == _AUTHORITY_KEY}
+    reference = _authority_statements(authorities, extra_reference)
+    # a fresh in-memory store each time: loading the schemes takes a millisecond, while one
+    # store reused with documents added and removed grows slower with every document
+    store = ox.Store()
+    store.load(_schemes_nquads() + doc.nquads() + DocumentGraph(doc.iri, reference).nquads(), format=ox.RdfFormat.N_QUADS)
+    out = _sparql_violations(store, _split_shapes()[1])
+    out += _core_violations(statements + reference)
     # the reference data loaded beside the document (its authority) is not the document's to answer for
-    mine = {_short(q.subject.value) for q in quads if q.predicate == _RDF_TYPE and isinstance(q.subject, ox.NamedNode)}
+    mine = {_short(s[1:-1]) for s, p, o in statements if p == _TYPE_KEY and s[0] == "<"}
     return sorted((v for v in out if v.focus in mine), key=lambda v: (v.focus or "", v.path or "", v.message))
 
 
@@ -405,13 +429,14 @@ def validate_graph(doc_graph: Graph, extra_reference: Graph | None = None, *, en
     milliseconds a report); "pyshacl" runs the core constraints with pyshacl (slower, the
     reference) and the SPARQL constraints in pyoxigraph.
     """
+    from .graph import DocumentGraph
     from .terms import quads
 
     if engine == "fast":
-        return validate_quads(quads(doc_graph, _CHECKED.value), extra_reference)
+        return validate_document(DocumentGraph(_CHECKED, _nt(doc_graph)), extra_reference)
     data = _data_graph(doc_graph, extra_reference)
     store = ox.Store()
-    store.extend(quads(data, _CHECKED.value))
+    store.extend(quads(data, _CHECKED))
     out = _sparql_violations(store, _split_shapes()[1])
     focus = [s for s in set(doc_graph.subjects(RDF.type, None)) if isinstance(s, URIRef)]
     mine = {_short(s) for s in focus}

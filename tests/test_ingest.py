@@ -158,3 +158,34 @@ def test_ingest_killed_midway_leaves_consistent_store(tmp_path):
         graph = store.graph(g)
         assert validate_graph(graph) == []
         assert isomorphic(graph, by_iri[g]), g
+
+
+def test_store_removes_a_document_left_uncommitted(tmp_path, caplog):
+    """A crash between bulk-loading a document and committing it: the half-written graph is
+    never listed, and the next open for writing removes it; committed documents are untouched."""
+    import pyoxigraph as ox
+
+    from ofsted_kg.extract.store import Store
+
+    store_path = tmp_path / "kg"
+    result = CliRunner().invoke(cli, ["ingest", "-s", "-j", "1", "-S", str(store_path), str(NORFOLK_2015)])
+    assert result.exit_code == 0, result.output
+    store = Store(store_path)
+    [committed] = store.document_graphs()
+    before = len(store.graph(committed))
+    # what an interrupted load leaves: part of a document's graph and no commit
+    half = ox.NamedNode(committed[:-4] + "beef")
+    partial = list(store.ox.quads_for_pattern(None, None, None, ox.NamedNode(committed)))[:500]
+    store.ox.bulk_load(ox.serialize([ox.Quad(q.subject, q.predicate, q.object, half) for q in partial],
+                                    format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    assert store.uncommitted() == [half.value] and store.document_graphs() == [committed]
+    del store
+
+    reader = Store(store_path, read_only=True)
+    assert reader.document_graphs() == [committed] and reader.uncommitted() == [half.value]
+    del reader
+    with caplog.at_level("WARNING"):
+        store = Store(store_path)
+    assert f"removing {half.value}, left half-written by an interrupted ingest" in caplog.text
+    assert store.uncommitted() == [] and not store.ox.contains_named_graph(half)
+    assert store.document_graphs() == [committed] and len(store.graph(committed)) == before
