@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,7 +49,7 @@ class Store:
             if read_only:
                 if not self.path.exists():
                     raise StoreError(f"{self.path}: no store here yet (run 'ofsted-kg ingest' first, or pass --store)")
-                self.ox = ox.Store.read_only(str(self.path))
+                self.ox = self._open_read_only()
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self.ox = ox.Store(str(self.path))
@@ -59,6 +60,18 @@ class Store:
         elif self.uncommitted():
             log.warning("%s: %d document(s) from an interrupted ingest are not committed; run 'ofsted-kg ingest' "
                         "again to remove them", self.path, len(self.uncommitted()))
+
+    def _open_read_only(self, attempts: int = 5) -> ox.Store:
+        # Opened beside a running ingest, the store's file list can change under the reader
+        # (RocksDB reports the vanished file as corruption): try again a moment later.
+        for attempt in range(attempts):
+            try:
+                return ox.Store.read_only(str(self.path))
+            except (OSError, RuntimeError) as err:
+                if attempt == attempts - 1:
+                    raise StoreError(f"{self.path}: cannot read the store ({err})") from err
+                time.sleep(0.2)
+        raise AssertionError("unreachable")
 
     # ---------------------------------------------------------------- commits
     def _committed(self) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -101,12 +102,17 @@ class ThemeTagger:
         spans.sort(key=lambda s: (s[1].start_char, -(s[1].end_char - s[1].start_char)))
         taken: list[tuple[int, int]] = []
         out: list[Mention] = []
+        bounds = None
+        text = doc.text  # Doc.text joins the tokens again on every call
         for theme, span in spans:
             if any(span.start_char < e and s < span.end_char for s, e in taken):
                 continue
-            sent = span.sent.text if doc.has_annotation("SENT_START") else doc.text
-            before = doc.text[max(0, span.start_char - 40):span.start_char]
-            after = doc.text[span.end_char:span.end_char + 25]
+            if bounds is None:  # sentence ends, found once (Span.sent walks the doc on every call)
+                bounds = [s.end_char for s in doc.sents] if doc.has_annotation("SENT_START") else [len(text)]
+            i = bisect_right(bounds, span.start_char)
+            sent = text[bounds[i - 1] if i else 0:bounds[min(i, len(bounds) - 1)]]
+            before = text[max(0, span.start_char - 40):span.start_char]
+            after = text[span.end_char:span.end_char + 25]
             if _PASSING.match(after.strip()) or _NEGATED.search(before) and "concern" not in sent.lower():
                 continue
             taken.append((span.start_char, span.end_char))
