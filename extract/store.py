@@ -147,38 +147,36 @@ class Store:
                        if isinstance(q.graph_name, ox.NamedNode)})
 
     def replace_document(self, doc_iri: URIRef, graph, drop: list[str] = ()) -> None:
-        """Store a document's statements as the named graph `doc_iri`.
+        """Store one document's statements as the named graph `doc_iri` (see store_documents)."""
+        self.store_documents([(doc_iri, graph, list(drop))])
 
-        `graph` is an rdflib Graph, a graph.DocumentGraph, pyoxigraph quads or N-Quads bytes
-        (from a worker process); quads must all be in the graph `doc_iri`. A new document is loaded in one transaction; a
-        document stored before is dropped and written again in one SPARQL update, so a reader
-        or a crash sees the old graph or the new one. Graphs in `drop` (older versions of the
-        same file) are dropped afterwards.
+    def store_documents(self, items: list[tuple]) -> None:
+        """Store documents, each given as (doc_iri, statements, graphs to drop).
+
+        The statements are an rdflib Graph, a graph.DocumentGraph, pyoxigraph quads or
+        N-Quads bytes (from a worker process), all in the graph `doc_iri`. New documents are
+        bulk-loaded together and then committed together in one transaction; a document
+        stored before is replaced in one SPARQL update (DROP and INSERT), so a reader or a
+        crash sees the old graph or the new one. Graphs to drop (older versions of the same
+        file) are dropped afterwards.
         """
-        g = ox.NamedNode(str(doc_iri))
-        if isinstance(graph, Graph):
-            new = quads(graph, doc_iri)
-        elif isinstance(graph, (bytes, str)):
-            new = None
-        elif hasattr(graph, "nquads"):  # a graph.DocumentGraph
-            new, graph = None, graph.nquads()
-        else:
-            new = list(graph)
-        if new is not None and any(q.graph_name != g for q in new):
-            raise StoreError(f"{doc_iri}: statements for another graph were given to replace_document")
-        commit = ox.Quad(g, _TYPE, _DOCUMENT, CATALOGUE_GRAPH)
-        if self.ox.contains_named_graph(g):
-            if new is None:
-                new = list(ox.parse(graph, format=ox.RdfFormat.N_QUADS))
-            self._replace_graph(doc_iri, new + [commit])
-        else:
-            if new is not None:
-                graph = ox.serialize(new, format=ox.RdfFormat.N_QUADS)
-            self.ox.bulk_load(graph, format=ox.RdfFormat.N_QUADS)
-            self.ox.add(commit)
-        for old in drop:
-            if old != str(doc_iri):
-                self.remove_document(old)
+        fresh: list[bytes] = []
+        commits: list[ox.Quad] = []
+        for doc_iri, graph, _ in items:
+            g = ox.NamedNode(str(doc_iri))
+            commit = ox.Quad(g, _TYPE, _DOCUMENT, CATALOGUE_GRAPH)
+            if self.ox.contains_named_graph(g) or commit in commits:
+                self._replace_graph(doc_iri, _as_quads(graph, g) + [commit])
+            else:
+                fresh.append(_as_nquads(graph, g))
+                commits.append(commit)
+        if fresh:
+            self.ox.bulk_load(b"".join(fresh), format=ox.RdfFormat.N_QUADS)
+            self.ox.extend(commits)
+        for doc_iri, _, drop in items:
+            for old in drop:
+                if old != str(doc_iri):
+                    self.remove_document(old)
 
     def _replace_graph(self, graph_iri: URIRef, new_quads: list[ox.Quad], drop=()) -> None:
         # One SPARQL update is one transaction: a reader, or a crash, sees the old graph or the new one.
@@ -214,3 +212,28 @@ class Store:
     def flush(self) -> None:
         self.ox.flush()
 
+
+def _as_quads(graph, g: ox.NamedNode) -> list[ox.Quad]:
+    if isinstance(graph, Graph):
+        new = quads(graph, g.value)
+    elif isinstance(graph, (bytes, str)):
+        new = list(ox.parse(graph, format=ox.RdfFormat.N_QUADS))
+    elif hasattr(graph, "quads"):  # a graph.DocumentGraph
+        new = graph.quads()
+    else:
+        new = list(graph)
+    if any(q.graph_name != g for q in new):
+        raise StoreError(f"{g.value}: statements for another graph were given to store_documents")
+    return new
+
+
+def _as_nquads(graph, g: ox.NamedNode) -> bytes:
+    if isinstance(graph, bytes):
+        return graph if graph.endswith(b"\n") or not graph else graph + b"\n"
+    if isinstance(graph, str):
+        return _as_nquads(graph.encode(), g)
+    if hasattr(graph, "nquads"):
+        if graph.iri != g.value:
+            raise StoreError(f"{g.value}: statements for another graph were given to store_documents")
+        return graph.nquads()
+    return ox.serialize(_as_quads(graph, g), format=ox.RdfFormat.N_QUADS)

@@ -122,10 +122,17 @@ class ThemeTagger:
     def tag(self, text: str, passages: list[Passage]) -> list:
         """Set `themes` and `mentions` on each passage; offsets point into `text`.
 
+        A passage keeps one mention for each of its themes, the first in its text: the
+        vocabulary's ThemeMention is the evidence for one theme on one passage, and repeats
+        of a theme in the same paragraph would add a third of the graph and no new theme.
+
         Returns the spaCy docs of the passages, in order, for the polarity stage.
         """
         docs = list(self.nlp.pipe(text[p.start:p.end] for p in passages))
         for passage, doc in zip(passages, docs):
-            passage.mentions = self.mentions(doc, passage.start)
-            passage.themes = sorted({m.theme for m in passage.mentions})
+            first: dict[str, Mention] = {}
+            for m in self.mentions(doc, passage.start):
+                first.setdefault(m.theme, m)
+            passage.mentions = sorted(first.values(), key=lambda m: m.start)
+            passage.themes = sorted(first)
         return docs
