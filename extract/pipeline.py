@@ -72,8 +72,8 @@ def tag_extraction(ex: Extraction, tagger: ThemeTagger) -> None:
     """The NLP stage: themes on every passage, polarity on every finding."""
     for ev in ex.evaluations:
         passages = ev.findings + ev.recommendations
-        docs = tagger.tag(ex.normalised.text, passages)
-        set_polarity(ev.findings, docs[:len(ev.findings)])
+        sentences = tagger.tag(ex.normalised.text, passages)
+        set_polarity(ev.findings, sentences[:len(ev.findings)])
 
 
 def extract_normalised(path: Path, sha256: str, norm: Normalised, register, tagger: ThemeTagger) -> Extraction:

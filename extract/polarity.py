@@ -48,9 +48,14 @@ def passage_polarity(sentences: list[str]) -> str:
     return "neutral"
 
 
-def set_polarity(findings: list[Passage], docs: list | None = None) -> None:
-    """Polarity of each finding, by sentence (spaCy's sentences where `docs` gives them)."""
+def set_polarity(findings: list[Passage], sentences: list[list[str]] | None = None) -> None:
+    """Polarity of each finding, by sentence (ThemeTagger.tag gives the sentences of each)."""
+    from .themes import sentence_ends
+
     for i, finding in enumerate(findings):
-        doc = docs[i] if docs is not None else None
-        sentences = [s.text for s in doc.sents] if doc is not None else re.split(r"(?<=[.!?])\s+", finding.text)
-        finding.polarity = passage_polarity(sentences)
+        if sentences is not None:
+            parts = sentences[i]
+        else:
+            ends = sentence_ends(finding.text)
+            parts = [finding.text[a:b] for a, b in zip([0] + ends[:-1], ends)]
+        finding.polarity = passage_polarity(parts)

@@ -72,13 +72,25 @@ def theme_labels() -> ThemeLabels:
     return labels_from_graph(parse_turtle(data_file("ontology", "themes.ttl"), Graph()))
 
 
+# A sentence ends after . ! or ? (and any closing quote or bracket) where white space and a
+# capital, a digit, an opening quote or bracket, or a bullet follow; and at the end of the text.
+_SENTENCE_END = re.compile(r"""[.!?]+["'\u2019\u201d)\]]*(?=\s+["'\u2018\u201c(\[]?[A-Z0-9\u2022•-])""")
+
+
+def sentence_ends(text: str) -> list[int]:
+    """The offsets at which the sentences of `text` end (the last is len(text))."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if not ends or ends[-1] < len(text):
+        ends.append(len(text))
+    return ends
+
+
 class ThemeTagger:
     """Finds theme mentions in passages of normalised text."""
 
     def __init__(self, labels: ThemeLabels | None = None):
         self.labels = labels or theme_labels()
-        self.nlp = spacy.blank("en")
-        self.nlp.add_pipe("sentencizer")
+        self.nlp = spacy.blank("en")  # the tokenizer only: sentences come from sentence_ends
         self.lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
         for theme, labels in self.labels.labels.items():
@@ -93,7 +105,9 @@ class ThemeTagger:
             if exact:
                 self.exact.add(theme, list(self.nlp.tokenizer.pipe(sorted(set(exact)))))
 
-    def mentions(self, doc, offset: int) -> list[Mention]:
+    def mentions(self, doc, offset: int, text: str | None = None, ends: list[int] | None = None) -> list[Mention]:
+        """Theme mentions in one passage's spaCy doc; `text` is the doc's text and `ends` its
+        sentence ends (sentence_ends(text)), found here when not given."""
         spans = []
         for matcher in (self.lower, self.exact):
             for match_id, start, end in matcher(doc):
@@ -102,15 +116,15 @@ class ThemeTagger:
         spans.sort(key=lambda s: (s[1].start_char, -(s[1].end_char - s[1].start_char)))
         taken: list[tuple[int, int]] = []
         out: list[Mention] = []
-        bounds = None
-        text = doc.text  # Doc.text joins the tokens again on every call
+        if text is None:
+            text = doc.text  # Doc.text joins the tokens again on every call
         for theme, span in spans:
             if any(span.start_char < e and s < span.end_char for s, e in taken):
                 continue
-            if bounds is None:  # sentence ends, found once (Span.sent walks the doc on every call)
-                bounds = [s.end_char for s in doc.sents] if doc.has_annotation("SENT_START") else [len(text)]
-            i = bisect_right(bounds, span.start_char)
-            sent = text[bounds[i - 1] if i else 0:bounds[min(i, len(bounds) - 1)]]
+            if ends is None:
+                ends = sentence_ends(text)
+            i = min(bisect_right(ends, span.start_char), len(ends) - 1)
+            sent = text[ends[i - 1] if i else 0:ends[i]]
             before = text[max(0, span.start_char - 40):span.start_char]
             after = text[span.end_char:span.end_char + 25]
             if _PASSING.match(after.strip()) or _NEGATED.search(before) and "concern" not in sent.lower():
@@ -126,13 +140,16 @@ class ThemeTagger:
         vocabulary's ThemeMention is the evidence for one theme on one passage, and repeats
         of a theme in the same paragraph would add a third of the graph and no new theme.
 
-        Returns the spaCy docs of the passages, in order, for the polarity stage.
+        Returns the sentences of each passage, in order, for the polarity stage.
         """
-        docs = list(self.nlp.pipe(text[p.start:p.end] for p in passages))
-        for passage, doc in zip(passages, docs):
+        texts = [text[p.start:p.end] for p in passages]
+        out = []
+        for passage, doc, body in zip(passages, self.nlp.tokenizer.pipe(texts), texts):
+            ends = sentence_ends(body)
             first: dict[str, Mention] = {}
-            for m in self.mentions(doc, passage.start):
+            for m in self.mentions(doc, passage.start, body, ends):
                 first.setdefault(m.theme, m)
             passage.mentions = sorted(first.values(), key=lambda m: m.start)
             passage.themes = sorted(first)
-        return docs
+            out.append([body[a:b].strip() for a, b in zip([0] + ends[:-1], ends)])
+        return out

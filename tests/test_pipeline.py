@@ -105,3 +105,13 @@ def test_pipeline_seed_themes(extractions):
     for name in ("000_4fd3cb4d566c6112.txt", "001_b192b04e17b22324.txt", "003_702d53c0cbc2473f.txt"):
         themes = {t for f in extractions[name].evaluations[0].findings for t in f.themes}
         assert {"cse", "missing", "thresholds"} <= themes, name
+
+
+def test_sentence_ends_split_on_full_stops_before_capitals_only():
+    from ofsted_kg.extract.themes import sentence_ends
+
+    text = 'Leaders act quickly. Plans (e.g. for care leavers) are clear. "Visits are late." 12 cases drift? Yes'
+    ends = sentence_ends(text)
+    assert [text[a:b].strip() for a, b in zip([0] + ends[:-1], ends)] == [
+        "Leaders act quickly.", "Plans (e.g. for care leavers) are clear.", '"Visits are late."', "12 cases drift?", "Yes"]
+    assert sentence_ends("") == [0] and sentence_ends("No full stop") == [12]
