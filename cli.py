@@ -151,7 +151,7 @@ def demo(ctx, store_path, silent):
 @cli.command()
 @store_option
 @click.option("-e", "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
-              help="fast: every shape compiled to SPARQL in pyoxigraph; pyshacl: the reference engine, slower.")
+              help="fast: core constraints checked in Python, SPARQL constraints in pyoxigraph; pyshacl: the reference engine, slower.")
 @click.pass_context
 def validate(ctx, store_path, engine):
     """Check every stored document's graph against the SHACL shapes (exit 1 on violations)."""
@@ -296,6 +296,68 @@ def export(fmt, output, no_reference, store_path):
         click.echo(f"wrote {output}", err=True)
     else:
         sys.stdout.buffer.write(data)
+
+
+# ------------------------------------------------------------------ evaluation
+
+def _metric(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+@cli.command("eval")
+@click.argument("labels", type=click.Path(dir_okay=False, path_type=Path), default=Path("tests/data/theme_labels.json"))
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path), default=Path("../shared"), show_default=True,
+              help="The folder the labels' files are relative to (the corpus and seeds).")
+@click.option("--split", type=click.Choice(["test", "tune", "all"]), default="test", show_default=True,
+              help="Which part of the labelled set to score.")
+@click.option("--metrics-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write every figure as JSON to FILE.")
+@click.option("--per-theme/--no-per-theme", default=True, show_default=True, help="Print precision, recall, F1 and support per theme.")
+@silent_option
+def eval_(labels, shared, split, metrics_file, per_theme, silent):
+    """Score the theme tagger and polarity on a labelled set (default: the project's, test split).
+
+    Prints, Annif-style (`metric:<tab>value`), micro and macro precision, recall and F1
+    over themes, per-theme figures with support, polarity accuracy and its confusion
+    matrix, for the baseline (each theme's prefLabel alone) and for ofsted-kg's tagger.
+    """
+    import json
+
+    from .extract.evaluate import POLARITIES, evaluate
+    from .extract.labels import load_labels
+
+    chosen = [lab for lab in load_labels(labels) if split == "all" or lab.split == split]
+    if not chosen:
+        raise click.UsageError(f"{labels}: no labels in the {split} split")
+    progress = None if silent or not sys.stderr.isatty() else (lambda msg: click.echo(f"\r\033[K{msg[:100]}", nl=False, err=True))
+    scores, missing = evaluate(chosen, shared, progress=progress)
+    if progress:
+        click.echo("\r\033[K", nl=False, err=True)
+    for line in missing:
+        click.echo(f"Error: {line}", err=True)
+    report = {"labels": str(labels), "split": split, "passages labelled": len(chosen), "not found": len(missing),
+              "systems": {}}
+    for name, sc in scores.items():
+        metrics = sc.metrics()
+        click.echo(f"# system: {name}")
+        for key, value in metrics.items():
+            click.echo(f"{key}:\t{_metric(value)}")
+        report["systems"][name] = {"metrics": metrics, "themes": {t: sc.theme(t) for t in sc.themes()},
+                                   "polarity confusion": {f"{g} -> {p}": n for (g, p), n in sorted(sc.polarity.items())}}
+    best = list(scores)[-1]
+    sc = scores[best]
+    if per_theme:
+        click.echo(f"# per theme ({best})")
+        click.echo("theme\tprecision\trecall\tF1\tsupport")
+        for t in sorted(sc.themes(), key=lambda t: (-sc.theme(t)["support"], t)):
+            m = sc.theme(t)
+            click.echo(f"{t}\t{m['precision']:.2f}\t{m['recall']:.2f}\t{m['f1']:.2f}\t{m['support']}")
+    click.echo(f"# polarity confusion ({best}; rows: labelled, columns: predicted)")
+    click.echo("labelled\t" + "\t".join(POLARITIES))
+    for g in POLARITIES:
+        click.echo(g + "\t" + "\t".join(str(sc.polarity[(g, p)]) for p in POLARITIES))
+    if metrics_file:
+        metrics_file.write_text(json.dumps(report, indent=1))
 
 
 @cli.command()

@@ -85,11 +85,18 @@ def sentence_ends(text: str) -> list[int]:
     return ends
 
 
+def baseline_tagger() -> "ThemeTagger":
+    """The evaluation's baseline: each theme's prefLabel alone, matched exactly (case aside), no rules."""
+    labels = theme_labels()
+    return ThemeTagger(ThemeLabels({t: (p,) for t, p in labels.pref.items()}, labels.pref), plurals=False, rules=False)
+
+
 class ThemeTagger:
     """Finds theme mentions in passages of normalised text."""
 
-    def __init__(self, labels: ThemeLabels | None = None):
+    def __init__(self, labels: ThemeLabels | None = None, *, plurals: bool = True, rules: bool = True):
         self.labels = labels or theme_labels()
+        self.rules = rules
         self.nlp = spacy.blank("en")  # the tokenizer only: sentences come from sentence_ends
         self.lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
@@ -98,7 +105,7 @@ class ThemeTagger:
             for label in labels:
                 is_acronym = any(w.isupper() and len(w) > 1 for w in label.split())
                 (exact if is_acronym else lower).append(label if is_acronym else label.lower())
-                if not is_acronym:
+                if not is_acronym and plurals:
                     lower.extend(_plural(label.lower()))
             if lower:
                 self.lower.add(theme, list(self.nlp.tokenizer.pipe(sorted(set(lower)))))
@@ -127,7 +134,7 @@ class ThemeTagger:
             sent = text[ends[i - 1] if i else 0:ends[i]]
             before = text[max(0, span.start_char - 40):span.start_char]
             after = text[span.end_char:span.end_char + 25]
-            if _PASSING.match(after.strip()) or _NEGATED.search(before) and "concern" not in sent.lower():
+            if self.rules and (_PASSING.match(after.strip()) or _NEGATED.search(before) and "concern" not in sent.lower()):
                 continue
             taken.append((span.start_char, span.end_char))
             out.append(Mention(theme, offset + span.start_char, offset + span.end_char, span.text))

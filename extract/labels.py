@@ -1,0 +1,64 @@
+"""The labelled development set of themes and polarity: load it and find its passages again.
+
+The labels are facts (tests/data/theme_labels.json): each names a document by sha256, a
+passage by its kind, ordinal, paragraph number and offsets into the normalised text,
+and a fingerprint of the passage's words, never the text itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+
+
+def fingerprint(text: str) -> str:
+    """A short hash of a passage's words (spacing ignored), to check a label still fits its passage."""
+    return hashlib.sha1(" ".join(text.split()).lower().encode()).hexdigest()[:12]
+
+
+@dataclass
+class Label:
+    id: str
+    sha256: str
+    file: str
+    kind: str
+    passage: str  # finding or recommendation
+    ordinal: int
+    number: int | None
+    start: int
+    end: int
+    fingerprint: str
+    split: str  # tune or test
+    themes: list[str] = field(default_factory=list)
+    polarity: str | None = None
+
+
+def load_labels(path: Path) -> list[Label]:
+    try:
+        rows = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read the labelled set ({err})") from err
+    fields = set(Label.__dataclass_fields__)
+    out = []
+    for i, row in enumerate(rows.get("labels", rows) if isinstance(rows, dict) else rows):
+        try:
+            out.append(Label(**{k: v for k, v in row.items() if k in fields}))
+        except TypeError as err:
+            raise InputError(f"{path}: label {i + 1} is incomplete ({err})") from err
+    return out
+
+
+def find_passage(extraction, label: Label):
+    """The passage of `extraction` that `label` names, or None when none fits its fingerprint."""
+    passages = [p for ev in extraction.evaluations for p in (ev.findings if label.passage == "finding" else ev.recommendations)]
+    for p in passages:
+        if p.start == label.start and p.end == label.end and fingerprint(p.text) == label.fingerprint:
+            return p
+    for p in passages:  # the offsets moved (normalisation changed): the same words elsewhere
+        if fingerprint(p.text) == label.fingerprint:
+            return p
+    return None

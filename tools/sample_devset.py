@@ -1,0 +1,89 @@
+"""Draw the theme and polarity development set: random passages from 60+ corpus reports and the seeds.
+
+Usage: python tools/sample_devset.py [--shared ../shared] [--out /tmp/devset] [--seed 2026]
+
+Writes, for labelling by hand, batches of passages with their text to --out (outside
+the project: no report text is kept in the repository), and prints the sample as JSON
+facts (document sha256, passage kind, ordinal, paragraph number, offsets, a fingerprint
+of the text) for tests/data/theme_labels.json. Reports are drawn at random within each
+kind; within a report, up to 7 findings and 2 recommendations at random. Whole documents
+go to the tuning or the test split, alternately in the shuffled order of each kind, so
+that no report feeds both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# reports drawn per kind (the corpus has 122, 70, 111, 11, 4 and 1 of them)
+PER_KIND = {"ilacs-standard": 18, "ilacs-short": 14, "sif": 18, "sif-reinspection": 6, "looked-after-children": 3,
+            "lscb-review": 1}
+FINDINGS, RECOMMENDATIONS = 7, 2
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--out", type=Path, default=Path("/tmp/devset"))
+    ap.add_argument("--seed", type=int, default=2026)
+    args = ap.parse_args(argv)
+
+    from ofsted_kg.extract.errors import DocumentError
+    from ofsted_kg.extract.labels import fingerprint
+    from ofsted_kg.extract.pipeline import extract_file
+    from ofsted_kg.extract.register import load_register
+    from ofsted_kg.extract.themes import ThemeTagger
+
+    rng = random.Random(args.seed)
+    register, tagger = load_register(), ThemeTagger()
+    by_kind: dict[str, list] = defaultdict(list)
+    for path in sorted((args.shared / "corpus" / "ofsted").rglob("*.pdf")):
+        try:
+            ex = extract_file(path, register, tagger)
+        except DocumentError:
+            continue
+        by_kind[ex.evaluations[0].kind].append((path, ex))
+    chosen = []
+    for kind, n in PER_KIND.items():
+        docs = by_kind[kind][:]
+        rng.shuffle(docs)
+        chosen += [(kind, path, ex, "tune" if i % 2 == 0 else "test") for i, (path, ex) in enumerate(docs[:n])]
+    for i, path in enumerate(sorted((args.shared / "corpus" / "seeds").iterdir())):
+        ex = extract_file(path, register, tagger)
+        chosen.append((ex.evaluations[0].kind, path, ex, "tune" if i % 2 == 0 else "test"))
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    facts, texts = [], []
+    for kind, path, ex, split in chosen:
+        findings = [p for ev in ex.evaluations for p in ev.findings]
+        recs = [p for ev in ex.evaluations for p in ev.recommendations]
+        picked = rng.sample(findings, min(FINDINGS, len(findings))) + rng.sample(recs, min(RECOMMENDATIONS, len(recs)))
+        for p in sorted(picked, key=lambda p: p.start):
+            item = {"id": f"{ex.sha256[:12]}-{p.kind[0]}{p.ordinal}", "sha256": ex.sha256,
+                    "file": str(path.relative_to(args.shared)), "kind": kind, "passage": p.kind,
+                    "ordinal": p.ordinal, "number": p.number, "start": p.start, "end": p.end,
+                    "fingerprint": fingerprint(p.text), "split": split}
+            facts.append(item)
+            texts.append({"id": item["id"], "report_kind": kind, "passage": p.kind, "section": p.section,
+                          "text": p.text})
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    batches = 8
+    for b in range(batches):
+        with open(args.out / f"batch_{b + 1}.jsonl", "w") as f:
+            for i in order[b::batches]:
+                f.write(json.dumps(texts[i]) + "\n")
+    json.dump(facts, sys.stdout, indent=1)
+    print(f"\n{len(chosen)} reports, {sum(f['passage'] == 'finding' for f in facts)} findings, "
+          f"{sum(f['passage'] == 'recommendation' for f in facts)} recommendations", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
