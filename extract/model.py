@@ -31,6 +31,7 @@ class Mention:
     start: int  # offsets into the normalised text
     end: int
     text: str
+    weak: bool = False  # matched a context label (evidence only where it opens the passage or recurs)
 
 
 @dataclass

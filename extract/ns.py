@@ -32,6 +32,7 @@ class OFK(DefinedNamespace):
     authority: URIRef
     charEnd: URIRef
     charStart: URIRef
+    contextLabel: URIRef
     endDate: URIRef
     evaluation: URIRef
     extractorVersion: URIRef

@@ -11,7 +11,7 @@ _NEGATIVE = re.compile(
     r"delays?|delayed|drift|too (?:many|few|slow|long|late|high|often|variable|narrowly)|lack(?:s|ing)?|"
     r"inconsistent(?:ly)?|variable|fail(?:s|ed|ure|ures|ing|ings)?|limited|unclear|unacceptable|"
     r"shortfalls?|deficien\w+|ineffective|unmet|gaps?|concerns?|deteriorat\w+|overdue|backlog|"
-    r"serious(?:ly)?|worse|vulnerab\w+ to|low|high turnover|still|yet to|only recently|too early)\b",
+    r"serious(?:ly)?|worse|vulnerab\w+ to|low|high turnover|still|yet to|only recently|too early|more (?:needs|is needed|needs) to be done|needs? to (?:improve|be improved|strengthen)|requires? improvement)\b",
     re.I,
 )
 _POSITIVE = re.compile(

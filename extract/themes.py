@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import spacy
@@ -17,13 +17,91 @@ from .resources import data_file, parse_turtle
 
 THEME_NS = "https://w3id.org/ofsted-kg/theme/"
 
-# A label found in these surroundings names something other than the subject of the passage.
-_PASSING = re.compile(
-    r"\b(?:sub-?groups?|panels? (?:chair|minutes)|strategy (?:was|has been|is) (?:published|launched|refreshed)|"
-    r"co-?ordinator|champions?)\b",
-    re.I,
-)
-_NEGATED = re.compile(r"\b(?:no|none of the|not any)\s+(?:\w+\s+){0,4}$", re.I)
+_WEAK = "|context"
+# A label followed by these words names a group, a post or a document, not the subject of the passage.
+_PASSING = re.compile(r"\s*(?:sub-?groups?|panels? (?:chair|minutes)|co-?ordinators?|champions?)\b", re.I)
+# ...and a strategy, policy or protocol that is only published or launched is a name too
+_NAMED = re.compile(r"\b(?:strateg(?:y|ies)|polic(?:y|ies)|protocols?|toolkits?)\b", re.I)
+_EVENT = re.compile(r"(?:\s*(?:strateg(?:y|ies)|polic(?:y|ies)|protocols?|toolkits?))?\s+(?:was|were|has been|have been|is|are)\s+"
+                    r"(?:published|launched|refreshed|agreed|approved|signed off|written|updated|due)\b", re.I)
+# the theme is said to be absent: "no children live in private fostering arrangements", "no concerns about missing"
+_NEGATED = re.compile(r"\b(?:no(?!\s+(?:longer|more|less|later|sooner))|none of the|not any|nor)\s+(?:[\w'-]+\s+){0,5}$", re.I)
+# the harms and groups that reports list as kinds of children ("at risk of sexual exploitation, going missing or ...")
+_GROUP_THEMES = {"cse", "criminal-exploitation", "exploitation", "missing", "neglect", "domestic-abuse",
+                 "harmful-practices", "private-fostering", "uasc", "homeless-16-17", "young-carers", "disabled-children",
+                 "youth-justice", "parental-risk", "education"}
+_LIST_GAP = re.compile(r"^[\s,;]*(?:(?:and|or|and/or|as well as|including|such as|who are|who)\b[\s,]*)*(?:[\w'-]+\s+){0,3}$", re.I)
+
+
+def _drop_group_lists(mentions: list[Mention], text: str, offset: int, ends: list[int]) -> list[Mention]:
+    """Drop harms named only in a list of three or more groups of children in one sentence.
+
+    A theme in such a list stays when the passage mentions it again outside the list.
+    """
+    ordered = sorted(mentions, key=lambda m: m.start)
+    listed: set[int] = set()
+    run: list[int] = []
+
+    def close():
+        if len({ordered[k].theme for k in run}) >= 3:
+            listed.update(run)
+
+    for k, m in enumerate(ordered):
+        if m.theme not in _GROUP_THEMES:
+            continue
+        if run:
+            prev = ordered[run[-1]]
+            gap = text[prev.end - offset:m.start - offset]
+            same_sentence = bisect_right(ends, prev.start - offset) == bisect_right(ends, m.start - offset)
+            if same_sentence and _LIST_GAP.match(gap):
+                run.append(k)
+                continue
+            close()
+        run = [k]
+    if run:
+        close()
+    kept = [m for k, m in enumerate(ordered) if k not in listed]
+    elsewhere = {m.theme for m in kept}
+    return [m for k, m in enumerate(ordered) if k not in listed or m.theme in elsewhere]
+
+
+# (theme, theme that takes its place in the same sentence, only when the first is a context label)
+_SUPERSEDED = [("case-recording", "management-oversight", False), ("planning", "care-leavers", True),
+               ("assessment", "early-help", True)]
+
+
+def _drop_superseded(mentions: list[Mention], offset: int, ends: list[int]) -> list[Mention]:
+    """A recorded management rationale is management oversight, not case recording; pathway
+    plans are care leavers' work, not planning; early help assessments are early help."""
+    sentence = {id(m): bisect_right(ends, m.start - offset) for m in mentions}
+    out = []
+    for m in mentions:
+        if any(m.theme == a and (m.weak or not weak_only) and any(o.theme == b and sentence[id(o)] == sentence[id(m)]
+                                                                  for o in mentions)
+               for a, b, weak_only in _SUPERSEDED):
+            continue
+        out.append(m)
+    return out
+
+
+def _evidence(mentions: list[Mention], first_sentence_end: int) -> list[Mention]:
+    """One mention for each theme of a passage, or none where its only evidence is in passing.
+
+    A theme with a mention of one of its labels keeps the first such; a theme found only by
+    context labels (ofk:contextLabel) keeps its first when one of them is in the passage's
+    first sentence or they occur at least twice.
+    """
+    by_theme: dict[str, list[Mention]] = {}
+    for m in sorted(mentions, key=lambda m: m.start):
+        by_theme.setdefault(m.theme, []).append(m)
+    out = []
+    for theme, found in by_theme.items():
+        strong = [m for m in found if not m.weak]
+        if strong:
+            out.append(strong[0])
+        elif len(found) >= 2 or found[0].start < first_sentence_end:
+            out.append(found[0])
+    return sorted(out, key=lambda m: m.start)
 
 
 @dataclass(frozen=True)
@@ -32,6 +110,7 @@ class ThemeLabels:
 
     labels: dict[str, tuple[str, ...]]  # theme id -> labels (pref, alt, hidden)
     pref: dict[str, str]  # theme id -> prefLabel
+    context: dict[str, frozenset[str]] = field(default_factory=dict)  # theme id -> context labels, lower case
 
 
 def _plural(label: str) -> list[str]:
@@ -49,21 +128,27 @@ def _plural(label: str) -> list[str]:
 
 
 def labels_from_graph(graph: Graph) -> ThemeLabels:
+    from .ns import OFK
+
     labels: dict[str, list[str]] = {}
     pref: dict[str, str] = {}
+    context: dict[str, set[str]] = {}
     for concept, notation in graph.subject_objects(SKOS.notation):
         if not str(concept).startswith(THEME_NS):
             continue
         theme = str(notation)
         found: list[str] = []
-        for prop in (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel):
+        for prop in (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, OFK.contextLabel):
             for lit in graph.objects(concept, prop):
                 if getattr(lit, "language", None) in (None, "en"):
                     found.append(str(lit))
                     if prop == SKOS.prefLabel:
                         pref[theme] = str(lit)
+                    elif prop == OFK.contextLabel:
+                        context.setdefault(theme, set()).add(str(lit).lower())
         labels[theme] = found
-    return ThemeLabels({t: tuple(sorted(set(v))) for t, v in labels.items()}, pref)
+    return ThemeLabels({t: tuple(sorted(set(v))) for t, v in labels.items()}, pref,
+                       {t: frozenset(v) for t, v in context.items()})
 
 
 @lru_cache(maxsize=1)
@@ -101,16 +186,15 @@ class ThemeTagger:
         self.lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
         for theme, labels in self.labels.labels.items():
-            lower, exact = [], []
+            context = self.labels.context.get(theme, frozenset()) if rules else frozenset()
+            groups: dict[tuple, list[str]] = {}  # (matcher, key) -> phrases
             for label in labels:
                 is_acronym = any(w.isupper() and len(w) > 1 for w in label.split())
-                (exact if is_acronym else lower).append(label if is_acronym else label.lower())
-                if not is_acronym and plurals:
-                    lower.extend(_plural(label.lower()))
-            if lower:
-                self.lower.add(theme, list(self.nlp.tokenizer.pipe(sorted(set(lower)))))
-            if exact:
-                self.exact.add(theme, list(self.nlp.tokenizer.pipe(sorted(set(exact)))))
+                key = theme + _WEAK if label.lower() in context else theme
+                phrases = [label] if is_acronym else [label.lower()] + (_plural(label.lower()) if plurals else [])
+                groups.setdefault(("exact" if is_acronym else "lower", key), []).extend(phrases)
+            for (matcher, key), phrases in groups.items():
+                getattr(self, matcher).add(key, list(self.nlp.tokenizer.pipe(sorted(set(phrases)))))
 
     def mentions(self, doc, offset: int, text: str | None = None, ends: list[int] | None = None) -> list[Mention]:
         """Theme mentions in one passage's spaCy doc; `text` is the doc's text and `ends` its
@@ -134,10 +218,15 @@ class ThemeTagger:
             sent = text[ends[i - 1] if i else 0:ends[i]]
             before = text[max(0, span.start_char - 40):span.start_char]
             after = text[span.end_char:span.end_char + 25]
-            if self.rules and (_PASSING.match(after.strip()) or _NEGATED.search(before) and "concern" not in sent.lower()):
+            if self.rules and (_PASSING.match(after) or _NAMED.search(span.text + after[:12]) and _EVENT.match(after)
+                               or _NEGATED.search(sent[:span.start_char - (ends[i - 1] if i else 0)])):
                 continue
             taken.append((span.start_char, span.end_char))
-            out.append(Mention(theme, offset + span.start_char, offset + span.end_char, span.text))
+            weak = theme.endswith(_WEAK)
+            out.append(Mention(theme.removesuffix(_WEAK), offset + span.start_char, offset + span.end_char, span.text, weak))
+        if self.rules:
+            out = _drop_group_lists(out, text, offset, ends)
+            out = _drop_superseded(out, offset, ends)
         return out
 
     def tag(self, text: str, passages: list[Passage]) -> list:
@@ -153,10 +242,8 @@ class ThemeTagger:
         out = []
         for passage, doc, body in zip(passages, self.nlp.tokenizer.pipe(texts), texts):
             ends = sentence_ends(body)
-            first: dict[str, Mention] = {}
-            for m in self.mentions(doc, passage.start, body, ends):
-                first.setdefault(m.theme, m)
-            passage.mentions = sorted(first.values(), key=lambda m: m.start)
-            passage.themes = sorted(first)
+            found = self.mentions(doc, passage.start, body, ends)
+            passage.mentions = _evidence(found, passage.start + ends[0])
+            passage.themes = sorted(m.theme for m in passage.mentions)
             out.append([body[a:b].strip() for a, b in zip([0] + ends[:-1], ends)])
         return out
