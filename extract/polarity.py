@@ -7,11 +7,11 @@ import re
 from .model import Passage
 
 _NEGATIVE = re.compile(
-    r"\b(?:not|no longer|never|poor(?:ly)?|weak(?:ness|nesses|er)?|inadequate|insufficient(?:ly)?|"
-    r"delays?|delayed|drift|too (?:many|few|slow|long|late|high|often|variable|narrowly)|lack(?:s|ing)?|"
+    r"\b(?:not(?! only| just)(?<!whether or not)(?<!if not)|no longer|never|poor(?:ly)?|weak(?:ness|nesses|er)?|inadequate|insufficient(?:ly)?|"
+    r"(?<!without )(?<!without unnecessary )(?<!without undue )(?<!no )delays?|delayed|drift|too (?:many|few|slow|long|late|high|often|variable|narrowly)|lack(?:s|ing)?|"
     r"inconsistent(?:ly)?|variable|fail(?:s|ed|ure|ures|ing|ings)?|limited|unclear|unacceptable|"
-    r"shortfalls?|deficien\w+|ineffective|unmet|gaps?|concerns?|deteriorat\w+|overdue|backlog|"
-    r"serious(?:ly)?|worse|vulnerab\w+ to|low|high turnover|still|yet to|only recently|too early|more (?:needs|is needed|needs) to be done|needs? to (?:improve|be improved|strengthen)|requires? improvement)\b",
+    r"shortfalls?|deficien\w+|ineffective|unmet|gaps?|(?:serious|significant|continuing|ongoing|remaining|some) concerns?|deteriorat\w+|overdue|backlog|"
+    r"serious(?:ly)?|worse|vulnerab\w+ to|low(?![- ](?:level|risk))|high turnover|still|yet to|only recently|too early|more (?:needs|is needed|needs) to be done|needs? to (?:improve|be improved|strengthen)|requires? improvement)\b",
     re.I,
 )
 _POSITIVE = re.compile(
