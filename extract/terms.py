@@ -37,10 +37,6 @@ def to_rdflib(t):
     return Literal(t.value, datatype=URIRef(dt))
 
 
-def ox_triples(graph: Graph) -> list[ox.Triple]:
-    return [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph]
-
-
 def quads(graph: Graph, graph_iri) -> list[ox.Quad]:
     g = ox.NamedNode(str(graph_iri))
     return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in graph]

@@ -95,7 +95,7 @@ def _evidence(mentions: list[Mention], first_sentence_end: int) -> list[Mention]
     for m in sorted(mentions, key=lambda m: m.start):
         by_theme.setdefault(m.theme, []).append(m)
     out = []
-    for theme, found in by_theme.items():
+    for found in by_theme.values():
         strong = [m for m in found if not m.weak]
         if strong:
             out.append(strong[0])
@@ -216,7 +216,6 @@ class ThemeTagger:
                 ends = sentence_ends(text)
             i = min(bisect_right(ends, span.start_char), len(ends) - 1)
             sent = text[ends[i - 1] if i else 0:ends[i]]
-            before = text[max(0, span.start_char - 40):span.start_char]
             after = text[span.end_char:span.end_char + 25]
             if self.rules and (_PASSING.match(after) or _NAMED.search(span.text + after[:12]) and _EVENT.match(after)
                                or _NEGATED.search(sent[:span.start_char - (ends[i - 1] if i else 0)])):
