@@ -155,9 +155,6 @@ def demo(ctx, store_path, silent):
 @click.pass_context
 def validate(ctx, store_path, engine):
     """Check every stored document's graph against the SHACL shapes (exit 1 on violations)."""
-    import pyoxigraph as ox
-
-    from .extract.graph import DocumentGraph
     from .extract.validate import validate_document, validate_graph
 
     store = _store(store_path, read_only=True)
@@ -166,9 +163,7 @@ def validate(ctx, store_path, engine):
     graphs = store.document_graphs()
     for g in graphs:
         if engine == "fast":  # straight from the store's quads, no rdflib graph on the way
-            statements = [(str(q.subject), str(q.predicate), str(q.object))
-                          for q in store.ox.quads_for_pattern(None, None, None, ox.NamedNode(g))]
-            violations = validate_document(DocumentGraph(g, statements), extra)
+            violations = validate_document(store.document_graph(g), extra)
         else:
             violations = validate_graph(store.graph(g), extra, engine=engine)
         if violations:

@@ -50,12 +50,7 @@ def passage_polarity(sentences: list[str]) -> str:
 
 def set_polarity(findings: list[Passage], sentences: list[list[str]] | None = None) -> None:
     """Polarity of each finding, by sentence (ThemeTagger.tag gives the sentences of each)."""
-    from .themes import sentence_ends
+    from .themes import sentences as split
 
     for i, finding in enumerate(findings):
-        if sentences is not None:
-            parts = sentences[i]
-        else:
-            ends = sentence_ends(finding.text)
-            parts = [finding.text[a:b] for a, b in zip([0] + ends[:-1], ends)]
-        finding.polarity = passage_polarity(parts)
+        finding.polarity = passage_polarity(sentences[i] if sentences is not None else split(finding.text))

@@ -197,6 +197,13 @@ class Store:
         """The committed documents' graphs."""
         return sorted(self._committed())
 
+    def document_graph(self, graph_iri: str):
+        """A stored graph as a graph.DocumentGraph (N-Triples statements), as validate_document takes it."""
+        from .graph import DocumentGraph
+
+        return DocumentGraph(graph_iri, [(str(q.subject), str(q.predicate), str(q.object))
+                                         for q in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri))])
+
     def graph(self, graph_iri: str) -> Graph:
         out = Graph()
         for q in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)):

@@ -170,6 +170,12 @@ def sentence_ends(text: str) -> list[int]:
     return ends
 
 
+def sentences(text: str, ends: list[int] | None = None) -> list[str]:
+    """The sentences of `text` (cut at sentence_ends), without surrounding white space."""
+    ends = sentence_ends(text) if ends is None else ends
+    return [text[a:b].strip() for a, b in zip([0] + ends[:-1], ends)]
+
+
 def baseline_tagger() -> "ThemeTagger":
     """The evaluation's baseline: each theme's prefLabel alone, matched exactly (case aside), no rules."""
     labels = theme_labels()
@@ -244,5 +250,5 @@ class ThemeTagger:
             found = self.mentions(doc, passage.start, body, ends)
             passage.mentions = _evidence(found, passage.start + ends[0])
             passage.themes = sorted(m.theme for m in passage.mentions)
-            out.append([body[a:b].strip() for a, b in zip([0] + ends[:-1], ends)])
+            out.append(sentences(body, ends))
         return out

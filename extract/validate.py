@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import pyoxigraph as ox
 
@@ -41,7 +41,6 @@ def _short(term) -> str | None:
     return text
 
 
-_REF_CACHE: dict = {}
 
 
 @dataclass
@@ -59,6 +58,7 @@ class _SparqlConstraint:
         return f"{self.select[:at]} VALUES ?shacl_target {{ {classes} }} ?this a ?shacl_target . {self.select[at:]}"
 
 
+@cache
 def _split_shapes() -> tuple[Graph, list[_SparqlConstraint]]:
     """The shapes without their SPARQL constraints (for pyshacl), and those constraints.
 
@@ -67,8 +67,6 @@ def _split_shapes() -> tuple[Graph, list[_SparqlConstraint]]:
     pyoxigraph, with $this bound by the shape's targets, gives the same violations in
     milliseconds; the shapes files stay the one definition of the rules.
     """
-    if "split" in _REF_CACHE:
-        return _REF_CACHE["split"]
     shapes = shapes_graph()
     core = Graph()
     constraint_nodes = set(shapes.objects(None, SH.sparql))
@@ -88,7 +86,6 @@ def _split_shapes() -> tuple[Graph, list[_SparqlConstraint]]:
         if triple[1] == SH.sparql or triple[0] in skip:
             continue
         core.add(triple)
-    _REF_CACHE["split"] = (core, sparql)
     return core, sparql
 
 
@@ -103,16 +100,15 @@ def _descendants(g: Graph, node) -> set:
     return out
 
 
+@cache
 def _schemes_without_register() -> Graph:
-    if "g" not in _REF_CACHE:
-        ref = ontology_graph()
-        g = Graph()
-        authorities = set(ref.subjects(RDF.type, OFK.Authority))
-        for triple in ref:
-            if triple[0] not in authorities:
-                g.add(triple)
-        _REF_CACHE["g"] = g
-    return _REF_CACHE["g"]
+    ref = ontology_graph()
+    g = Graph()
+    authorities = set(ref.subjects(RDF.type, OFK.Authority))
+    for triple in ref:
+        if triple[0] not in authorities:
+            g.add(triple)
+    return g
 
 
 def _message(template: str, row, variables: list[str]) -> str:
@@ -289,26 +285,23 @@ def _compile_core(shapes: Graph) -> list[_CoreCheck]:
     return checks
 
 
+@cache
 def _core_checks() -> list[_CoreCheck]:
-    if "core" not in _REF_CACHE:
-        _REF_CACHE["core"] = _compile_core(shapes_graph())
-    return _REF_CACHE["core"]
+    return _compile_core(shapes_graph())
 
 
+@cache
 def _inverse_predicates() -> set:
-    if "inverse" not in _REF_CACHE:
-        _REF_CACHE["inverse"] = {c.predicate for c in _core_checks() if c.inverse}
-    return _REF_CACHE["inverse"]
+    return {c.predicate for c in _core_checks() if c.inverse}
 
 
+@cache
 def _reference_types() -> dict:
     """rdf:type of every node in the ontology, schemes and register, keyed by N-Triples text."""
-    if "types" not in _REF_CACHE:
-        types: dict = {}
-        for s, o in ontology_graph().subject_objects(RDF.type):
-            types.setdefault(f"<{s}>", set()).add(f"<{o}>")
-        _REF_CACHE["types"] = types
-    return _REF_CACHE["types"]
+    types: dict = {}
+    for s, o in ontology_graph().subject_objects(RDF.type):
+        types.setdefault(f"<{s}>", set()).add(f"<{o}>")
+    return types
 
 
 def _core_violations(statements: list[tuple[str, str, str]]) -> list[Violation]:
@@ -371,13 +364,12 @@ _CHECKED = "https://w3id.org/ofsted-kg/id/graph/validate"
 _SCHEMES = "https://w3id.org/ofsted-kg/id/graph/schemes"
 
 
+@cache
 def _schemes_nquads() -> bytes:
     """The ontology and schemes (without the register) as N-Quads, made once a process."""
-    if "schemes" not in _REF_CACHE:
-        from .terms import quads
+    from .terms import quads
 
-        _REF_CACHE["schemes"] = ox.serialize(quads(_schemes_without_register(), _SCHEMES), format=ox.RdfFormat.N_QUADS)
-    return _REF_CACHE["schemes"]
+    return ox.serialize(quads(_schemes_without_register(), _SCHEMES), format=ox.RdfFormat.N_QUADS)
 
 
 def _nt(graph: Graph, subject=None) -> list[tuple[str, str, str]]:
@@ -386,12 +378,17 @@ def _nt(graph: Graph, subject=None) -> list[tuple[str, str, str]]:
     return [(str(to_ox(s)), str(to_ox(p)), str(to_ox(o))) for s, p, o in graph.triples((subject, None, None))]
 
 
+@cache
+def _register_statements() -> dict[str, list[tuple[str, str, str]]]:
+    """The statements of the ontology graph by subject (the register's authorities among them)."""
+    register: dict = {}
+    for st in _nt(ontology_graph()):
+        register.setdefault(st[0], []).append(st)
+    return register
+
+
 def _authority_statements(authorities: set[str], extra_reference: Graph | None) -> list[tuple[str, str, str]]:
-    register = _REF_CACHE.get("register")
-    if register is None:
-        register = _REF_CACHE["register"] = {}
-        for st in _nt(ontology_graph()):
-            register.setdefault(st[0], []).append(st)
+    register = _register_statements()
     out = []
     for auth in authorities:
         out.extend(register.get(auth, ()))
