@@ -40,17 +40,27 @@ def _latex(match: re.Match) -> str:
 
 def clean_inline(line: str) -> str:
     """Remove character-level noise from one line of converted text."""
-    line = unicodedata.normalize("NFC", line).translate(_TRANSLATE)
-    line = _LATEX.sub(_latex, line)
-    line = _MANGLED_ENTITY.sub(r"&\1;", line)
-    line = html.unescape(line)
-    line = _SUP.sub("", line)
-    line = _MD_LINK.sub(r"\1", line)
-    line = _TAG.sub("", line)
-    line = _MD_EMPH.sub(r"\2", line)
-    line = _SUPERSCRIPTS.sub("", line)
-    line = _TABS.sub("\t", line)
-    line = _SPACES.sub(" ", line)
+    if not line.isascii():
+        line = unicodedata.normalize("NFC", line).translate(_TRANSLATE)
+    # each rewrite only where its trigger character occurs: most lines have none
+    if "$" in line:
+        line = _LATEX.sub(_latex, line)
+    if "&" in line:
+        line = _MANGLED_ENTITY.sub(r"&\1;", line)
+        line = html.unescape(line)
+    if "<" in line:
+        line = _SUP.sub("", line)
+        line = _TAG.sub("", line)
+    if "](" in line:
+        line = _MD_LINK.sub(r"\1", line)
+    if "**" in line or "__" in line:
+        line = _MD_EMPH.sub(r"\2", line)
+    if not line.isascii():
+        line = _SUPERSCRIPTS.sub("", line)
+    if "\t" in line:
+        line = _TABS.sub("\t", line)
+    if "  " in line:
+        line = _SPACES.sub(" ", line)
     return line.strip()
 
 

@@ -158,8 +158,9 @@ class _CoreCheck:
     min_length: int | None = None
     pattern: re.Pattern | None = None
 
-    def value_errors(self, value: str, types_of) -> bool:
-        """Whether `value` (an N-Triples term) breaks any of the value constraints."""
+    def value_errors(self, value: str, has_type) -> bool:
+        """Whether `value` (an N-Triples term) breaks any of the value constraints;
+        has_type(value, classes) says whether it is an instance of any of `classes`."""
         literal = value[0] == '"'
         datatype = _datatype(value) if literal else None
         if self.datatype is not None and datatype != self.datatype:
@@ -167,10 +168,10 @@ class _CoreCheck:
         if self.node_kind == "iri" and value[0] != "<" or self.node_kind == "literal" and not literal:
             return True
         for classes in self.classes:
-            if not (types_of(value) & classes):
+            if not has_type(value, classes):
                 return True
         if self.alternatives and not any(
-            (types_of(value) & arg) if kind == "class" else datatype == arg for kind, arg in self.alternatives
+            has_type(value, arg) if kind == "class" else datatype == arg for kind, arg in self.alternatives
         ):
             return True
         if self.min_inclusive is not None:
@@ -322,13 +323,16 @@ def _core_violations(statements: list[tuple[str, str, str]]) -> list[Violation]:
     reference = _reference_types()
     empty: set = set()
 
-    def types_of(node):
-        return types.get(node, empty) | reference.get(node, empty)
+    def has_type(node, classes):
+        return not types.get(node, empty).isdisjoint(classes) or not reference.get(node, empty).isdisjoint(classes)
 
     out = []
+    focus_of: dict = {}  # targets -> their instances, in order
     for check in _core_checks():
         index = backward if check.inverse else forward
-        focus = dict.fromkeys(node for t in check.targets for node in by_type.get(t, ()))
+        focus = focus_of.get(check.targets)
+        if focus is None:
+            focus = focus_of[check.targets] = list(dict.fromkeys(node for t in check.targets for node in by_type.get(t, ())))
         for node in focus:
             values = index.get((node, check.predicate), ())
             if len(values) > 1:
@@ -338,7 +342,7 @@ def _core_violations(statements: list[tuple[str, str, str]]) -> list[Violation]:
                 out.append(Violation(focus=_short(_lexical(node)), path=check.label, value=str(n),
                                      message=check.message, shape=check.shape))
             for value in values:
-                if check.value_errors(value, types_of):
+                if check.value_errors(value, has_type):
                     out.append(Violation(focus=_short(_lexical(node)), path=check.label, value=_short(_lexical(value)),
                                          message=check.message, shape=check.shape))
     return out
@@ -364,12 +368,39 @@ _CHECKED = "https://w3id.org/ofsted-kg/id/graph/validate"
 _SCHEMES = "https://w3id.org/ofsted-kg/id/graph/schemes"
 
 
+_VARIABLE_PREDICATE = re.compile(r"(?:[{.;]|\bWHERE)\s*[?$]\w+\s+[?$]\w+\s", re.I)
+
+
+@cache
+def _sparql_predicates() -> frozenset:
+    """The predicates the shapes' SPARQL constraints name (and rdf:type), as N-Triples text.
+
+    A constraint can only match statements with these predicates, so only those are loaded
+    into the checking store: the texts and labels, most of a document's bytes, stay out. A
+    constraint with a variable predicate would need everything, and is refused here.
+    """
+    used = {_TYPE_KEY}
+    for c in _split_shapes()[1]:
+        if _VARIABLE_PREDICATE.search(c.select):
+            raise ValueError(f"a SPARQL constraint of {c.shape} has a variable predicate, which the fast validator does not support")
+        prefixes = dict(re.findall(r"PREFIX\s+(\w*):\s*<([^>]*)>", c.select))
+        used |= {f"<{prefixes[p]}{local}>" for p, local in re.findall(r"\b(\w*):([\w.-]*[\w-])", c.select) if p in prefixes}
+        used |= {f"<{iri}>" for iri in re.findall(r"<([^<>\s]+)>", c.select)}
+    return frozenset(used)
+
+
 @cache
 def _schemes_nquads() -> bytes:
-    """The ontology and schemes (without the register) as N-Quads, made once a process."""
+    """The statements of the ontology and schemes (without the register) that the SPARQL
+    constraints can read (see _sparql_predicates), as N-Quads, made once a process."""
     from .terms import quads
 
-    return ox.serialize(quads(_schemes_without_register(), _SCHEMES), format=ox.RdfFormat.N_QUADS)
+    used = _sparql_predicates()
+    kept = Graph()
+    for triple in _schemes_without_register():
+        if f"<{triple[1]}>" in used:
+            kept.add(triple)
+    return ox.serialize(quads(kept, _SCHEMES), format=ox.RdfFormat.N_QUADS)
 
 
 def _nt(graph: Graph, subject=None) -> list[tuple[str, str, str]]:
@@ -410,8 +441,10 @@ def validate_document(doc, extra_reference: Graph | None = None) -> list[Violati
     reference = _authority_statements(authorities, extra_reference)
     # a fresh in-memory store each time: loading the schemes takes a millisecond, while one
     # store reused with documents added and removed grows slower with every document
+    used = _sparql_predicates()
+    checked = DocumentGraph(doc.iri, [st for st in statements + reference if st[1] in used])
     store = ox.Store()
-    store.load(_schemes_nquads() + doc.nquads() + DocumentGraph(doc.iri, reference).nquads(), format=ox.RdfFormat.N_QUADS)
+    store.load(_schemes_nquads() + checked.nquads(), format=ox.RdfFormat.N_QUADS)
     out = _sparql_violations(store, _split_shapes()[1])
     out += _core_violations(statements + reference)
     # the reference data loaded beside the document (its authority) is not the document's to answer for
