@@ -10,6 +10,7 @@ from functools import lru_cache
 import spacy
 from rdflib import Graph
 from rdflib.namespace import SKOS
+from spacy.attrs import IDX, LENGTH
 from spacy.matcher import PhraseMatcher
 
 from .model import Mention, Passage
@@ -26,6 +27,19 @@ _EVENT = re.compile(r"(?:\s*(?:strateg(?:y|ies)|polic(?:y|ies)|protocols?|toolki
                     r"(?:published|launched|refreshed|agreed|approved|signed off|written|updated|due)\b", re.I)
 # the theme is said to be absent: "no children live in private fostering arrangements", "no concerns about missing"
 _NEGATED = re.compile(r"\b(?:no(?!\s+(?:longer|more|less|later|sooner))|none of the|not any|nor)\s+(?:[\w'-]+\s+){0,5}$", re.I)
+
+
+def _negated(before: str, cut: bool) -> bool:
+    """Whether the words `before` a mention, up to its sentence's start, say it is absent.
+
+    Only the last 160 characters are read (the negation is at most six words back); when
+    they were cut from a longer sentence, the first, maybe partial, word is dropped.
+    """
+    if cut:
+        before = before[before.find(" ") + 1:] if " " in before else ""
+    return bool(_NEGATED.search(before))
+
+
 # the harms and groups that reports list as kinds of children ("at risk of sexual exploitation, going missing or ...")
 _GROUP_THEMES = {"cse", "criminal-exploitation", "exploitation", "missing", "neglect", "domestic-abuse",
                  "harmful-practices", "private-fostering", "uasc", "homeless-16-17", "young-carers", "disabled-children",
@@ -205,30 +219,37 @@ class ThemeTagger:
     def mentions(self, doc, offset: int, text: str | None = None, ends: list[int] | None = None) -> list[Mention]:
         """Theme mentions in one passage's spaCy doc; `text` is the doc's text and `ends` its
         sentence ends (sentence_ends(text)), found here when not given."""
-        spans = []
+        matches = []
         for matcher in (self.lower, self.exact):
-            for match_id, start, end in matcher(doc):
-                spans.append((doc.vocab.strings[match_id], doc[start:end]))
-        # longest span first, so that 'child sexual exploitation' wins over 'exploitation'
-        spans.sort(key=lambda s: (s[1].start_char, -(s[1].end_char - s[1].start_char)))
-        taken: list[tuple[int, int]] = []
-        out: list[Mention] = []
+            matches.extend(matcher(doc))
+        if not matches:
+            return []
         if text is None:
             text = doc.text  # Doc.text joins the tokens again on every call
-        for theme, span in spans:
-            if any(span.start_char < e and s < span.end_char for s, e in taken):
+        if ends is None:
+            ends = sentence_ends(text)
+        # character offsets from the token table, without making a Span for every match
+        table = doc.to_array([IDX, LENGTH]).tolist()
+        strings = doc.vocab.strings
+        spans = [(table[start][0], table[end - 1][0] + table[end - 1][1], strings[match_id])
+                 for match_id, start, end in matches]
+        # longest span first, so that 'child sexual exploitation' wins over 'exploitation'
+        spans.sort(key=lambda s: (s[0], -s[1]))
+        taken: list[tuple[int, int]] = []
+        out: list[Mention] = []
+        for start, end, theme in spans:
+            if any(start < e and s < end for s, e in taken):
                 continue
-            if ends is None:
-                ends = sentence_ends(text)
-            i = min(bisect_right(ends, span.start_char), len(ends) - 1)
-            sent = text[ends[i - 1] if i else 0:ends[i]]
-            after = text[span.end_char:span.end_char + 25]
-            if self.rules and (_PASSING.match(after) or _NAMED.search(span.text + after[:12]) and _EVENT.match(after)
-                               or _NEGATED.search(sent[:span.start_char - (ends[i - 1] if i else 0)])):
+            words = text[start:end]
+            i = min(bisect_right(ends, start), len(ends) - 1)
+            sent_start = ends[i - 1] if i else 0
+            after = text[end:end + 25]
+            if self.rules and (_PASSING.match(after) or _NAMED.search(words + after[:12]) and _EVENT.match(after)
+                               or _negated(text[max(sent_start, start - 160):start], start - 160 > sent_start)):
                 continue
-            taken.append((span.start_char, span.end_char))
+            taken.append((start, end))
             weak = theme.endswith(_WEAK)
-            out.append(Mention(theme.removesuffix(_WEAK), offset + span.start_char, offset + span.end_char, span.text, weak))
+            out.append(Mention(theme.removesuffix(_WEAK), offset + start, offset + end, words, weak))
         if self.rules:
             out = _drop_group_lists(out, text, offset, ends)
             out = _drop_superseded(out, offset, ends)
