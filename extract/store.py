@@ -216,6 +216,21 @@ class Store:
 
         return self.ox.query(with_values(text, values or {}), use_default_graph_as_union=True)
 
+    def snapshot(self) -> "Store":
+        """A read-only copy of the committed graphs and the reference data held in memory.
+
+        Joins in pyoxigraph's in-memory store run eight to ten times faster than on disk
+        (RocksDB), so a long-running reader (the SPARQL server, the query bench) pays the
+        copy once, about 15 s for the whole corpus, and answers faster after.
+        """
+        mem = ox.Store()
+        mem.bulk_load(self.ox.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        for g in self.uncommitted():  # left by an ingest killed or still running: not yet stored
+            mem.remove_graph(ox.NamedNode(g))
+        copy = object.__new__(Store)
+        copy.path, copy.ox = self.path, mem
+        return copy
+
     def flush(self) -> None:
         self.ox.flush()
 

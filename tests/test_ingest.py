@@ -197,3 +197,14 @@ def test_store_removes_a_document_left_uncommitted(tmp_path, caplog):
     assert f"removing {half.value}, left half-written by an interrupted ingest" in caplog.text
     assert store.uncommitted() == [] and not store.ox.contains_named_graph(half)
     assert store.document_graphs() == [committed] and len(store.graph(committed)) == before
+
+
+def test_snapshot_holds_the_committed_documents_in_memory(seed_store):
+    """The in-memory copy answers like the store on disk, with the same committed documents."""
+    from ofsted_kg.extract.store import Store
+
+    disk = Store(seed_store, read_only=True)
+    mem = disk.snapshot()
+    assert mem.document_graphs() == disk.document_graphs() and len(disk.document_graphs()) == 5
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?f a <https://w3id.org/ofsted-kg/ont#Finding> }"
+    assert next(iter(mem.query(count)))["n"].value == next(iter(disk.query(count)))["n"].value
