@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
@@ -28,11 +29,60 @@ def store_option(f):
     )(f)
 
 
+def endpoint_options(f):
+    """-E/--endpoint and its companions: a SPARQL 1.1 server as the store, instead of the embedded one.
+
+    The command receives them as one argument, `remote`: an extract.remote.Endpoints, or None.
+    """
+    env = {"endpoint": "OFSTED_KG_ENDPOINT", "update": "OFSTED_KG_UPDATE_ENDPOINT",
+           "graph_store": "OFSTED_KG_GRAPH_STORE", "user": "OFSTED_KG_USER", "password": "OFSTED_KG_PASSWORD"}
+    options = [
+        click.option("-E", "--endpoint", envvar=env["endpoint"], show_envvar=True, metavar="URL", default=None,
+                     help="SPARQL query endpoint of a server to use instead of the embedded store "
+                          "(Virtuoso: http://HOST:8890/sparql)."),
+        click.option("-U", "--update-endpoint", envvar=env["update"], show_envvar=True, metavar="URL", default=None,
+                     help="SPARQL Update endpoint [default: the --endpoint] (Virtuoso: .../sparql-auth)."),
+        click.option("-G", "--graph-store-endpoint", "graph_store", envvar=env["graph_store"], show_envvar=True,
+                     metavar="URL", default=None,
+                     help="Graph Store Protocol endpoint: each document is written in one PUT, faster than "
+                          "SPARQL Update (Virtuoso: .../sparql-graph-crud-auth)."),
+        click.option("-u", "--user", envvar=env["user"], show_envvar=True, default=None,
+                     help="User name for the server (HTTP Digest or Basic, as the server asks)."),
+        click.option("-P", "--password", envvar=env["password"], show_envvar=True, default=None,
+                     help="Password for the server (better from the environment than on the command line)."),
+    ]
+
+    @functools.wraps(f)
+    def wrapper(*args, endpoint, update_endpoint, graph_store, user, password, **kwargs):
+        remote = None
+        if endpoint:
+            from .extract.remote import Endpoints
+
+            if user and password is None:
+                raise click.UsageError(f"--user {user} needs --password (or ${env['password']})")
+            remote = Endpoints(endpoint, update_endpoint, graph_store, user, password)
+        elif update_endpoint or graph_store:
+            raise click.UsageError("--update-endpoint and --graph-store-endpoint need --endpoint "
+                                   f"(or ${env['endpoint']})")
+        return f(*args, remote=remote, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
 def silent_option(f):
     return click.option("-s", "--silent", is_flag=True, help="No progress bar.")(f)
 
 
-def _store(path: Path | None, read_only: bool = False) -> Store:
+def _store(path: Path | None, read_only: bool = False, remote=None):
+    """The embedded store, or the SPARQL server named by the endpoint options."""
+    if remote is not None:
+        if path is not None:
+            raise click.UsageError("--store and --endpoint name two stores; give one")
+        from .extract.remote import RemoteStore
+
+        return RemoteStore(remote, read_only=read_only)
     return Store(path or default_store_path(), read_only=read_only)
 
 
@@ -66,7 +116,7 @@ def _print_summary(summary) -> None:
                    f"{sum(o.themes for o in outs) / len(outs):.1f} on average", err=True)
 
 
-def run_ingest(paths, store: Store, silent: bool, extra_register=None, force=False, jobs=1) -> int:
+def run_ingest(paths, store, silent: bool, extra_register=None, force=False, jobs=1) -> int:
     from .extract.ingest import Ingester, expand_paths
 
     files = expand_paths(paths)
@@ -108,9 +158,13 @@ def run_ingest(paths, store: Store, silent: bool, extra_register=None, force=Fal
 @click.option("-f", "--force", is_flag=True, help="Extract again even files already stored by this version.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes for extraction and validation [default: the number of cores].")
+@endpoint_options
 @click.pass_context
-def ingest(ctx, paths, store_path, silent, force, jobs):
+def ingest(ctx, paths, store_path, silent, force, jobs, remote):
     """Read reports (files or folders of .pdf, .txt, .md) into the store.
+
+    With --endpoint, each document's named graph is replaced on a SPARQL 1.1 server
+    instead (Graph Store Protocol PUT with --graph-store-endpoint, else SPARQL Update).
 
     \f
     Each document is validated against the SHACL shapes and stored as its own named
@@ -118,7 +172,8 @@ def ingest(ctx, paths, store_path, silent, force, jobs):
     """
     import os
 
-    ctx.exit(run_ingest(list(paths), _store(store_path), silent, force=force, jobs=jobs or os.cpu_count() or 1))
+    store = _store(store_path, remote=remote)
+    ctx.exit(run_ingest(list(paths), store, silent, force=force, jobs=jobs or os.cpu_count() or 1))
 
 
 @cli.command()
@@ -230,7 +285,7 @@ def format_rows(variables: list[str], rows: list[list], fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_query(store: Store, name: str, params, fmt: str, limit: int | None, out=None) -> int:
+def _run_query(store, name: str, params, fmt: str, limit: int | None, out=None) -> int:
     from .extract.queries import bindings, get_query
     from .extract.register import load_register
 
@@ -262,9 +317,14 @@ def _run_query(store: Store, name: str, params, fmt: str, limit: int | None, out
 @click.option("-l", "--limit", type=click.IntRange(min=1), default=None, help="Show at most this many rows.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE.")
 @store_option
-def query(name, params, fmt, limit, output, store_path):
-    """Run a named query (see 'ofsted-kg queries') or a SPARQL file NAME.rq."""
-    _run_query(_store(store_path, read_only=True), name, params, fmt, limit, output)
+@endpoint_options
+def query(name, params, fmt, limit, output, store_path, remote):
+    """Run a named query (see 'ofsted-kg queries') or a SPARQL file NAME.rq.
+
+    With --endpoint the query runs on that SPARQL server; an answer the server cut at
+    its row or time limit is reported as an error, never shown as complete.
+    """
+    _run_query(_store(store_path, read_only=True, remote=remote), name, params, fmt, limit, output)
 
 
 @cli.command()
@@ -365,11 +425,12 @@ def eval_(labels, shared, split, metrics_file, per_theme, silent):
 
 @cli.command()
 @store_option
-def stats(store_path):
+@endpoint_options
+def stats(store_path, remote):
     """Counts of what the store holds: documents by kind, findings, recommendations, themes."""
     from .extract.export import store_stats
 
-    for label, value in store_stats(_store(store_path, read_only=True)):
+    for label, value in store_stats(_store(store_path, read_only=True, remote=remote)):
         click.echo(f"{label}:\t{value}")
 
 

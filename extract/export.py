@@ -7,7 +7,7 @@ import json
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from .ns import ID, OFK
+from .ns import ID, OFK, REFERENCE_GRAPH
 from .resources import read_text
 from .store import Store
 
@@ -51,13 +51,17 @@ def export_store(store: Store, fmt: str, reference: bool = True) -> bytes:
     return ds.serialize(format="json-ld", context=jsonld_context(), auto_compact=True).encode("utf-8")
 
 
-_COUNTS = """
-PREFIX ofk: <https://w3id.org/ofsted-kg/ont#>
-SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ?class }
-"""
+# Every count goes through the catalogue (committed documents only) with explicit GRAPH
+# patterns, so it reads the same on the embedded store and on a SPARQL server, whatever
+# the server's default graph is.
+_PREFIXES = ("PREFIX ofk: <https://w3id.org/ofsted-kg/ont#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+             f"PREFIX cat: <{ID['graph/catalogue']}> PREFIX ref: <{REFERENCE_GRAPH}> ")
+_COMMITTED = "GRAPH cat: { ?doc a ofk:Document }"
+_COUNTS = _PREFIXES + f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {_COMMITTED} GRAPH ?doc {{ ?x a ?class }} }}"
 
 
-def store_stats(store: Store) -> list[tuple[str, str]]:
+def store_stats(store) -> list[tuple[str, str]]:
+    """Counts for `ofsted-kg stats`, from the embedded Store or a remote.RemoteStore."""
     out: list[tuple[str, str]] = []
 
     def count(cls) -> int:
@@ -67,8 +71,8 @@ def store_stats(store: Store) -> list[tuple[str, str]]:
     out.append(("store", str(store.path)))
     out.append(("documents", str(count(OFK.Document))))
     by_kind = store.query(
-        "PREFIX ofk: <https://w3id.org/ofsted-kg/ont#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-        "SELECT ?k (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e ofk:kind ?kind . ?kind skos:notation ?k } GROUP BY ?k ORDER BY ?k"
+        _PREFIXES + f"SELECT ?k (COUNT(DISTINCT ?e) AS ?n) WHERE {{ {_COMMITTED} GRAPH ?doc {{ ?e ofk:kind ?kind }} "
+        "GRAPH ref: { ?kind skos:notation ?k } } GROUP BY ?k ORDER BY ?k"
     )
     for row in by_kind:
         out.append((f"  {row['k'].value}", row["n"].value))
@@ -82,8 +86,8 @@ def store_stats(store: Store) -> list[tuple[str, str]]:
             n = count(cls)
         out.append((label, str(n)))
     rows = list(store.query(
-        "PREFIX ofk: <https://w3id.org/ofsted-kg/ont#> SELECT (COUNT(DISTINCT ?a) AS ?auth) (COUNT(DISTINCT ?t) AS ?themes) "
-        "WHERE { { ?e ofk:authority ?a } UNION { ?p ofk:theme ?t } }"))
+        _PREFIXES + "SELECT (COUNT(DISTINCT ?a) AS ?auth) (COUNT(DISTINCT ?t) AS ?themes) "
+        f"WHERE {{ {_COMMITTED} GRAPH ?doc {{ {{ ?e ofk:authority ?a }} UNION {{ ?p ofk:theme ?t }} }} }}"))
     out.append(("authorities with a document", rows[0]["auth"].value))
     out.append(("themes used", rows[0]["themes"].value))
     return out

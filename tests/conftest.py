@@ -1,6 +1,7 @@
 """Shared fixtures: paths to ../shared, a store loaded with the seed documents."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def pytest_configure(config):
+    for name in ("OFSTED_KG_ENDPOINT", "OFSTED_KG_UPDATE_ENDPOINT", "OFSTED_KG_GRAPH_STORE",
+                 "OFSTED_KG_USER", "OFSTED_KG_PASSWORD"):
+        os.environ.pop(name, None)  # a remote store set in the shell would take over every command
     if not SEEDS.is_dir():
         raise pytest.UsageError(f"the tests read the seed documents from {SEEDS}; put ../shared beside the project")
 
