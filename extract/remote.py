@@ -227,6 +227,9 @@ class RemoteStore:
                 raise StoreError(f"{self.path}: the server asks for a user name and password (HTTP 401); "
                                  "give --user and --password") from err
             raise StoreError(f"{self.path}: the server refused the query ({_server_message(err)})") from err
+        except urllib.error.HTTPError as err:  # a status SPARQLWrapper does not map (503 from a busy server)
+            body = err.read().decode("utf-8", "replace")
+            raise StoreError(f"{self.path}: the server refused the query (HTTP {err.code}: {_first_line(body)})") from err
         except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
             raise StoreError(f"{self.path}: cannot reach the SPARQL server ({_reason(err)})") from err
         if not isinstance(data, dict):
@@ -236,7 +239,8 @@ class RemoteStore:
 
     def _check_complete(self, headers: dict, status: int, rows: int) -> None:
         """Refuse an answer the server cut short: its time limit (Virtuoso: X-SQL-State S1TAT,
-        HTTP 206) or its row limit (Virtuoso: X-SPARQL-MaxRows, sent when the rows reach it)."""
+        HTTP 206) or its row limit (Virtuoso: X-SPARQL-MaxRows, sent when the rows reach it;
+        ofsted-kg serve: X-Ofsted-KG-Truncated)."""
         state = headers.get("x-sql-state")
         if state or status == 206:
             raise PartialAnswer(
@@ -244,6 +248,11 @@ class RemoteStore:
                 f"(HTTP {status}, X-SQL-State: {state or '-'}: {_first_line(headers.get('x-sql-message', ''))}); "
                 "it is not shown. Narrow the query with parameters, or raise the limit (Virtuoso: [SPARQL] "
                 "MaxQueryExecutionTime, or the timeout parameter in the endpoint URL)")
+        if headers.get("x-ofsted-kg-truncated") == "true":  # `ofsted-kg serve` with its row cap
+            raise PartialAnswer(
+                f"{self.path}: the server cut the answer at its row limit ({headers.get('x-ofsted-kg-max-rows', '?')} "
+                "rows, X-Ofsted-KG-Truncated); it is not shown. Narrow the query with parameters, or ask the "
+                "operator for a higher limit")
         limit = headers.get("x-sparql-maxrows")
         if limit is not None and (not limit.strip().isdigit() or rows >= int(limit)):
             raise PartialAnswer(

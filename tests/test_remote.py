@@ -275,3 +275,21 @@ def test_remote_endpoint_from_environment(remote, seed_store):
                  env={"OFSTED_KG_ENDPOINT": remote["query"]})
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 1 + 7  # header and the seven graded judgements of Reading
+
+
+def test_remote_sample_register_round_trip(remote):
+    """The demo's fictional register goes to its own graph on the server and reads back whole."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    from ofsted_kg.extract.resources import data_file, parse_turtle
+
+    server = _store(remote)
+    sample = parse_turtle(data_file("sample", "authorities.ttl"), Graph())
+    assert server.extra_register() is None
+    server.ensure_extra_register(sample)
+    try:
+        assert isomorphic(server.extra_register(), sample)
+        assert load_register(server.extra_registers()).resolve("Kestrel Vale").la_code == "993"  # fictional
+    finally:
+        server._update("DROP SILENT GRAPH <https://w3id.org/ofsted-kg/id/graph/sample-register>")
