@@ -11,12 +11,16 @@ import sys
 from contextlib import ExitStack
 from importlib.resources import as_file
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .extract.errors import InputError
 from .extract.store import DEFAULT_STORE, STORE_ENV, Store, default_store_path
+
+if TYPE_CHECKING:
+    from .extract.remote import Backend
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 DEMO_STORE = "ofsted-kg-demo-store"
@@ -29,10 +33,11 @@ def store_option(f):
     )(f)
 
 
-def endpoint_options(f):
+def endpoint_options(writes: bool):
     """-E/--endpoint and its companions: a SPARQL 1.1 server as the store, instead of the embedded one.
 
-    The command receives them as one argument, `remote`: an extract.remote.Endpoints, or None.
+    The command receives them as one argument, `remote`: an extract.remote.Endpoints, or
+    None. The update and Graph Store endpoints are offered only to commands that write.
     """
     env = {"endpoint": "OFSTED_KG_ENDPOINT", "update": "OFSTED_KG_UPDATE_ENDPOINT",
            "graph_store": "OFSTED_KG_GRAPH_STORE", "user": "OFSTED_KG_USER", "password": "OFSTED_KG_PASSWORD"}
@@ -51,31 +56,36 @@ def endpoint_options(f):
         click.option("-P", "--password", envvar=env["password"], show_envvar=True, default=None,
                      help="Password for the server (better from the environment than on the command line)."),
     ]
+    if not writes:
+        options = [options[0], *options[3:]]
 
-    @functools.wraps(f)
-    def wrapper(*args, endpoint, update_endpoint, graph_store, user, password, **kwargs):
-        remote = None
-        if endpoint:
-            from .extract.remote import Endpoints
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(*args, endpoint, user, password, update_endpoint=None, graph_store=None, **kwargs):
+            remote = None
+            if endpoint:
+                from .extract.remote import Endpoints
 
-            if user and password is None:
-                raise click.UsageError(f"--user {user} needs --password (or ${env['password']})")
-            remote = Endpoints(endpoint, update_endpoint, graph_store, user, password)
-        elif update_endpoint or graph_store:
-            raise click.UsageError("--update-endpoint and --graph-store-endpoint need --endpoint "
-                                   f"(or ${env['endpoint']})")
-        return f(*args, remote=remote, **kwargs)
+                if user and password is None:
+                    raise click.UsageError(f"--user {user} needs --password (or ${env['password']})")
+                remote = Endpoints(endpoint, update_endpoint, graph_store, user, password)
+            elif update_endpoint or graph_store:
+                raise click.UsageError("--update-endpoint and --graph-store-endpoint need --endpoint "
+                                       f"(or ${env['endpoint']})")
+            return f(*args, remote=remote, **kwargs)
 
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
 
 
 def silent_option(f):
     return click.option("-s", "--silent", is_flag=True, help="No progress bar.")(f)
 
 
-def _store(path: Path | None, read_only: bool = False, remote=None):
+def _store(path: Path | None, read_only: bool = False, remote=None) -> Backend:
     """The embedded store, or the SPARQL server named by the endpoint options."""
     if remote is not None:
         if path is not None:
@@ -116,7 +126,7 @@ def _print_summary(summary) -> None:
                    f"{sum(o.themes for o in outs) / len(outs):.1f} on average", err=True)
 
 
-def run_ingest(paths, store, silent: bool, extra_register=None, force=False, jobs=1) -> int:
+def run_ingest(paths, store: Backend, silent: bool, extra_register=None, force=False, jobs=1) -> int:
     from .extract.ingest import Ingester, expand_paths
 
     files = expand_paths(paths)
@@ -158,7 +168,7 @@ def run_ingest(paths, store, silent: bool, extra_register=None, force=False, job
 @click.option("-f", "--force", is_flag=True, help="Extract again even files already stored by this version.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes for extraction and validation [default: the number of cores].")
-@endpoint_options
+@endpoint_options(writes=True)
 @click.pass_context
 def ingest(ctx, paths, store_path, silent, force, jobs, remote):
     """Read reports (files or folders of .pdf, .txt, .md) into the store.
@@ -285,7 +295,7 @@ def format_rows(variables: list[str], rows: list[list], fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_query(store, name: str, params, fmt: str, limit: int | None, out=None) -> int:
+def _run_query(store: Backend, name: str, params, fmt: str, limit: int | None, out=None) -> int:
     from .extract.queries import bindings, get_query
     from .extract.register import load_register
 
@@ -317,7 +327,7 @@ def _run_query(store, name: str, params, fmt: str, limit: int | None, out=None) 
 @click.option("-l", "--limit", type=click.IntRange(min=1), default=None, help="Show at most this many rows.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE.")
 @store_option
-@endpoint_options
+@endpoint_options(writes=False)
 def query(name, params, fmt, limit, output, store_path, remote):
     """Run a named query (see 'ofsted-kg queries') or a SPARQL file NAME.rq.
 
@@ -425,7 +435,7 @@ def eval_(labels, shared, split, metrics_file, per_theme, silent):
 
 @cli.command()
 @store_option
-@endpoint_options
+@endpoint_options(writes=False)
 def stats(store_path, remote):
     """Counts of what the store holds: documents by kind, findings, recommendations, themes."""
     from .extract.export import store_stats

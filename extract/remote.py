@@ -265,8 +265,8 @@ class RemoteStore:
         from .queries import with_values
 
         data = self._sparql(with_values(text, values or {}))
-        if "boolean" in data:
-            raise StoreError(f"{self.path}: an ASK query; ofsted-kg query shows SELECT answers")
+        if "results" not in data or "head" not in data:
+            raise StoreError(f"{self.path}: not a SELECT answer (ofsted-kg query shows the rows of SELECT queries)")
         variables = data["head"].get("vars", [])
         rows = [{v: json_term(b.get(v)) for v in variables} for b in data["results"]["bindings"]]
         return RemoteResult(variables, rows)
