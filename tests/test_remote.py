@@ -292,3 +292,23 @@ def test_remote_sample_register_round_trip(remote):
         assert load_register(server.extra_registers()).resolve("Kestrel Vale").la_code == "993"  # fictional
     finally:
         server._update("DROP SILENT GRAPH <https://w3id.org/ofsted-kg/id/graph/sample-register>")
+
+
+def test_remote_new_version_of_a_file_replaces_the_old(remote, tmp_path):
+    """A file changed since it was ingested: its new document is committed and the old one removed."""
+    report = tmp_path / "focused-visit.txt"
+    report.write_bytes((SEEDS / "002_06bdabc3c54811b2.txt").read_bytes() + b"\n")  # not the seed's sha256
+    server = _store(remote)
+    before = server.document_graphs()
+    assert run("ingest", "--silent", "-j", "1", *_options(remote), report).exit_code == 0
+    first = sorted(set(server.document_graphs()) - set(before))
+    assert len(first) == 1
+    report.write_bytes(report.read_bytes() + b"\n")  # another sha256, the same path
+    result = run("ingest", "--silent", "-j", "1", *_options(remote), report)
+    assert result.exit_code == 0, result.output
+    second = sorted(set(server.document_graphs()) - set(before))
+    assert len(second) == 1 and second != first
+    assert not server.has_document(first[0]) and server.uncommitted() == []
+    assert _statements(server, first[0]) == set()  # the old graph is gone, not only its commit
+    server.remove_document(second[0])
+    assert server.document_graphs() == before
