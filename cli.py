@@ -182,8 +182,10 @@ def ingest(ctx, paths, store_path, silent, force, jobs, remote):
     """
     import os
 
-    store = _store(store_path, remote=remote)
-    ctx.exit(run_ingest(list(paths), store, silent, force=force, jobs=jobs or os.cpu_count() or 1))
+    # the store is not kept in a local: the frame outlives ctx.exit's exception, and an
+    # embedded store must be closed (its lock released) when the command ends
+    ctx.exit(run_ingest(list(paths), _store(store_path, remote=remote), silent, force=force,
+                        jobs=jobs or os.cpu_count() or 1))
 
 
 @cli.command()
