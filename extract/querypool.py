@@ -209,7 +209,7 @@ def _loader_main(ctrl: Connection, path: str, in_memory: bool, max_rows: int) ->
                 ours.close()
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _worker(Connection(theirs.detach()), ctx, max_rows)
-            except BaseException:  # report a bug with its traceback, then leave
+            except BaseException:  # noqa: BLE001 -- a forked child must not unwind into the loader: print the bug, leave
                 traceback.print_exc()
                 status = 1
             finally:
@@ -227,7 +227,7 @@ class _Retired(Exception):
 
 
 class _Worker:
-    def __init__(self, pid: int, conn: Connection, loader: "_Loader"):
+    def __init__(self, pid: int, conn: Connection, loader: _Loader):
         self.pid, self.conn, self.loader = pid, conn, loader
 
     def kill(self) -> None:

@@ -17,10 +17,10 @@ import re
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyoxigraph as ox
@@ -28,8 +28,8 @@ import pyoxigraph as ox
 from .. import __version__
 from . import results
 from .errors import InputError, StoreError
-from .querypool import Job, LoadInfo, Outcome, QueryPool
 from .queries import NamedQuery, named_queries
+from .querypool import Job, LoadInfo, Outcome, QueryPool
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger(__name__ + ".access")
@@ -146,7 +146,7 @@ _LEX = re.compile(r"""
   | (?P<pname>[\w.-]*:[\w.:%-]*)
   | (?P<word>\w+)
   | (?P<other>.)
-""", re.X | re.S)
+""", re.VERBOSE | re.DOTALL)
 
 
 def query_form(text: str) -> str:
@@ -341,9 +341,9 @@ def _describe(nq: NamedQuery, base_url: str) -> dict:
 
 def _queries_html(queries: list[NamedQuery]) -> str:
     e = html.escape
-    parts = ["<p>Run one with <code>/queries/NAME?parameter=value&amp;format=csv</code>; parameters are bound "
-             "as RDF terms, never pasted into the query. The same list as JSON: "
-             "<a href=\"/queries?format=json\">/queries?format=json</a>.</p>"]
+    parts = [("<p>Run one with <code>/queries/NAME?parameter=value&amp;format=csv</code>; parameters are bound "
+              "as RDF terms, never pasted into the query. The same list as JSON: "
+              "<a href=\"/queries?format=json\">/queries?format=json</a>.</p>")]
     for nq in queries:
         names = [f.names[0] for f in results.formats_for(query_form(nq.text))]
         links = " ".join(f'<a href="/queries/{e(nq.name)}?format={f}">{f}</a>' for f in names)
@@ -369,7 +369,10 @@ def _service_description(request: Request, base_url: str) -> Response:
     """GET /sparql with no query: a SPARQL 1.1 Service Description of the endpoint."""
     fmt = _choose("DESCRIBE", request, request.query)
     service, dataset, graph = ox.BlankNode("service"), ox.BlankNode("dataset"), ox.BlankNode("default")
-    sd = lambda term: ox.NamedNode(_SD + term)  # noqa: E731
+
+    def sd(term: str) -> ox.NamedNode:
+        return ox.NamedNode(_SD + term)
+
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     triples = [
         ox.Triple(service, rdf_type, sd("Service")),
@@ -434,7 +437,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client left before the answer
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args) -> None:
         access_log.info("%s %s", self.address_string(), format % args)
 
 
