@@ -418,10 +418,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        request = Request(self.command, path, query, headers, body)
+        method = "GET" if self.command == "HEAD" else self.command  # HEAD: GET's headers, no body
+        request = Request(method, path, query, headers, body)
         self._send(self.server.app.dispatch(request))
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
     def _send(self, response: Response) -> None:
         try:
@@ -433,7 +434,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(response.body)
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client left before the answer
 
