@@ -133,6 +133,8 @@ def _run(ctx: _Context, job: Job, max_rows: int) -> Outcome:
         return error(400, f"query: not valid SPARQL ({err})")
     except InputError as err:
         return error(400, err.message)
+    except StoreError as err:  # with --from-disk: the store cannot be opened any more
+        return error(500, err.message)
     except ValueError as err:  # a dataset IRI pyoxigraph rejects
         return error(400, f"query: {err}")
     except OSError as err:  # reading the store, or evaluating the query, failed
@@ -345,20 +347,31 @@ class QueryPool:
         finally:
             self._slots.release()
 
-    def _run(self, job: Job) -> Outcome:
+    def _take(self) -> _Worker | None:
         while True:
             try:
-                worker = self._loader.take()
-                break
-            except _Retired:
+                return self._loader.take()
+            except _Retired:  # a reload switched loaders meanwhile: ask the new one
                 continue
             except (EOFError, OSError):  # the loader process is gone (killed from outside)
                 log.error("the loader process of %s stopped; loading the store again", self.path)
                 threading.Thread(target=self.reload, name="reload", daemon=True).start()
+                return None
+
+    def _run(self, job: Job) -> Outcome:
+        for _ in range(self.workers + 1):  # at most `workers` idle ones can have died: then a fresh fork
+            worker = self._take()
+            if worker is None:
                 return error(503, "the server is loading the store again; try again in a moment",
                              **{"Retry-After": "15"})
+            try:
+                worker.conn.send(job)
+                break
+            except OSError:  # an idle worker that died (killed from outside): try a fresh one
+                worker.loader.give_back(worker, alive=False)
+        else:
+            return error(500, "no query worker could be started (see the server's log)")
         try:
-            worker.conn.send(job)
             if not worker.conn.poll(self.timeout):
                 worker.loader.give_back(worker, alive=False)  # killed, mid-query
                 log.warning("query stopped at the time limit (%g s): %s", self.timeout, _head(job))

@@ -353,6 +353,21 @@ def test_serve_time_limit_stops_a_slow_query_and_keeps_serving(server):
         assert json_rows(wrapper(server, JUDGEMENTS).query().convert())
 
 
+def test_serve_survives_workers_killed_from_outside(server):
+    assert json_rows(wrapper(server, JUDGEMENTS).query().convert())
+    workers = {pid for pid in server.descendants() if _parent(pid) != server.proc.pid}  # the loader's forks
+    assert workers
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.3)
+    for _ in range(3):  # dead idle workers are dropped and fresh ones forked
+        assert json_rows(wrapper(server, JUDGEMENTS).query().convert())
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def test_serve_caps_rows_and_says_so(server, seed_store):
     result = wrapper(server, "SELECT * WHERE { ?s ?p ?o }").query()
     info = result.info()
