@@ -286,7 +286,7 @@ def queries():
 
 @cli.command()
 @click.option("-H", "--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; 0.0.0.0 opens the server to the network.")
+              help="Address to listen on; 0.0.0.0 opens the server to the network (no authentication).")
 @click.option("-p", "--port", type=click.IntRange(0, 65535), default=8070, show_default=True,
               help="Port to listen on; 0 picks a free one.")
 @click.option("-t", "--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
