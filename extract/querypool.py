@@ -91,17 +91,17 @@ class _Context:
 
         self.path, self.in_memory = path, in_memory
         start = time.monotonic()
-        disk = Store(path, read_only=True)
-        self.register = load_register(disk.extra_registers())
-        self.scheme_ids = disk.scheme_ids()
         named_queries()  # parsed once here, not in every worker
-        documents = len(disk.document_graphs())
         if in_memory:
+            disk = Store(path, read_only=True)
             self.store = disk.snapshot()
-            triples = len(self.store.ox)
+            del disk  # the workers never touch RocksDB: they query the copy
+            documents, triples = len(self.store.document_graphs()), len(self.store.ox)
+            extra, self.scheme_ids = self.store.extra_registers(), self.store.scheme_ids()
         else:
             self.store, triples = None, None  # each worker opens its own handle after the fork
-        del disk
+            documents, extra, self.scheme_ids = _probe(path)
+        self.register = load_register(extra)
         self.info = LoadInfo(str(path), in_memory, documents, triples, time.monotonic() - start)
 
     def open(self):
@@ -110,6 +110,44 @@ class _Context:
 
             self.store = Store(self.path, read_only=True)
         return self.store
+
+
+def _probe(path: Path) -> tuple[int, list, dict]:
+    """The number of documents, the extra registers and the scheme ids, read in a short-lived fork.
+
+    With --from-disk each worker opens its own read-only RocksDB handle. The loader must
+    not open one itself: RocksDB would start its background threads in the loader, and
+    its forks would inherit a thread pool whose threads do not exist in them.
+    """
+    from rdflib import Graph
+
+    from .store import Store
+
+    ours, theirs = mp.get_context("fork").Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            ours.close()
+            store = Store(path, read_only=True)
+            theirs.send(("ok", len(store.document_graphs()),
+                         [g.serialize(format="nt", encoding="utf-8") for g in store.extra_registers()],
+                         store.scheme_ids()))
+        except StoreError as err:
+            theirs.send(("error", err.message))
+        except BaseException:  # noqa: BLE001 -- a forked child must not unwind into the loader: print the bug, leave
+            traceback.print_exc()
+            status = 1
+        finally:
+            os._exit(status)
+    theirs.close()
+    try:
+        answer = ours.recv()
+    except EOFError:
+        raise StoreError(f"{path}: the store could not be read (see the messages above)") from None
+    if answer[0] == "error":
+        raise StoreError(answer[1])
+    return answer[1], [Graph().parse(data=nt, format="nt") for nt in answer[2]], answer[3]
 
 
 def _run(ctx: _Context, job: Job, max_rows: int) -> Outcome:
