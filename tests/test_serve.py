@@ -251,6 +251,7 @@ def _same_graph(got: Graph, expected: Graph):
         raise AssertionError(f"only served: {sorted(only_got)[:5]}; only in the store: {sorted(only_expected)[:5]}")
 
 
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated")  # inside SPARQLWrapper's JSON-LD parsing
 def test_serve_construct_in_turtle_and_json_ld(server, seed_store):
     expected = _expected_graph(seed_store)
     assert len(expected) == 14  # Reading's seven graded areas, an area and a grade each
