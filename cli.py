@@ -282,6 +282,50 @@ def queries():
         click.echo()
 
 
+# ------------------------------------------------------------------ serve
+
+@cli.command()
+@click.option("-H", "--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 opens the server to the network (no authentication).")
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8070, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("-t", "--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              help="Seconds a query may run; a longer one is stopped and answered with 503.")
+@click.option("-m", "--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Rows (or triples) an answer may hold; a longer one is cut and says so in X-Ofsted-KG-Truncated.")
+@click.option("-w", "--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Queries run at once, each in its own worker process.")
+@click.option("-d", "--from-disk", is_flag=True,
+              help="Query the store on disk instead of a copy in memory (starts at once, joins run slower).")
+@click.option("-W", "--watch", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Check the store for changes every SECONDS and reload when it has been quiet that long.")
+@store_option
+@click.pass_context
+def serve(ctx, host, port, timeout, max_rows, workers, from_disk, watch, store_path):
+    """Serve the store as a read-only SPARQL 1.1 endpoint (/sparql) with the named queries at /queries/NAME.
+
+    \b
+    Stop it with Ctrl-C or SIGTERM; SIGHUP reloads the store (as --watch does when it changes).
+    \f
+    The store is copied into memory at start (about 12 s for the whole corpus), unless
+    --from-disk. Each query runs in a worker process that is killed at the time limit.
+    """
+    from .extract.serve import ServeConfig, describe_load, run_serve
+
+    if ctx.find_root().params.get("verbose", 0) == 0:  # start, reloads, time-outs and cuts, but no access log
+        logging.getLogger("ofsted_kg.extract.serve").setLevel(logging.INFO)
+        logging.getLogger("ofsted_kg.extract.serve.access").setLevel(logging.WARNING)
+        logging.getLogger("ofsted_kg.extract.querypool").setLevel(logging.INFO)
+    config = ServeConfig(store=store_path or default_store_path(), host=host, port=port, timeout=timeout,
+                         max_rows=max_rows, workers=workers, in_memory=not from_disk, watch=watch)
+
+    def ready(url, info):
+        click.echo(f"Serving {describe_load(info)}", err=True)
+        click.echo(f"SPARQL endpoint: {url}/sparql   named queries: {url}/queries   (Ctrl-C stops)", err=True)
+
+    run_serve(config, on_ready=ready)
+
+
 # ------------------------------------------------------------------ export and stats
 
 @cli.command()
