@@ -190,3 +190,17 @@ def bindings(nq: NamedQuery, given: list[tuple[str, str]], register=None, scheme
         if param.name not in seen and param.default is not None:
             subs[param.name] = to_term(param, param.default, register, scheme_ids)
     return subs
+
+
+def with_value_sets(text: str, values: dict) -> str:
+    """The query with one VALUES block per variable, binding it to any of a set of terms.
+
+    `values` maps a variable name to a list of pyoxigraph terms; an empty list leaves the
+    variable unbound (it matches anything). As in with_values, the terms are written by
+    pyoxigraph, so a value can only ever be a value.
+    """
+    blocks = [f" VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}" for name, terms in values.items() if terms]
+    if not blocks:
+        return text
+    at = _where_brace(text)
+    return f"{text[:at]}{''.join(blocks)}{text[at:]}"
