@@ -111,8 +111,8 @@ class Selection:
         return self.evaluations[self.findings[finding][1]][0]
 
 
-def _terms(kind: str, values, register=None, scheme_ids=None) -> list:
-    param = Param(kind, kind, None, "")
+def _terms(kind: str, values, register=None, scheme_ids=None, option: str | None = None) -> list:
+    param = Param(option or f"--{kind}", kind, None, "")
     return [to_term(param, v, register, scheme_ids) for v in values]
 
 
@@ -155,7 +155,7 @@ def select(store, filters: Filters) -> Selection:
         register = load_register(store.extra_registers())
         authority_terms = _terms("authority", filters.authorities, register)
         if filters.neighbours_of is not None:
-            (centre,) = _terms("authority", [filters.neighbours_of], register)
+            (centre,) = _terms("authority", [filters.neighbours_of], register, option="--neighbours-of")
             code = centre.value.rsplit("/", 1)[1]
             neighbours = register[code].neighbours
             if not neighbours:
