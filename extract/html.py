@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import math
+import re
 from html import escape
 
 from .draw import GRADE_COLOURS, UNGRADED_COLOUR, community_colour, edge_strengths, heat_colour, node_fill
@@ -130,6 +131,7 @@ def heatmap_page(hm, title: str, subtitle: str) -> str:
 
 def timeline_page(tl, title: str, subtitle: str, svg: str) -> str:
     """The timeline as matplotlib's SVG (text drawn as paths) above a table of the same facts."""
+    svg = re.sub(r"<!--.*?-->", "", svg[svg.index("<svg"):], flags=re.S)  # no prolog, no comments holding text
     rows = []
     for ev in tl.evaluations:
         grades = " ".join(
