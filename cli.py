@@ -382,7 +382,7 @@ def filter_options(f):
                      help="Only evaluations of this kind, e.g. sif, ilacs-standard, focused-visit (repeatable)."),
         click.option("-F", "--from", "start", metavar="DATE",
                      help="Only evaluations dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD); "
-                          "the date is the inspection's first day, else its last day, else its publication."),
+                          "the date is the inspection's first day, else its publication date."),
         click.option("-T", "--to", "end", metavar="DATE", help="Only evaluations dated on or before DATE."),
         click.option("-p", "--polarity", "polarities", multiple=True, metavar="POLARITY",
                      help="Only findings of this polarity: strength, weakness, mixed, neutral (repeatable)."),
@@ -469,8 +469,9 @@ PLOT_FORMATS = ("html", "png", "svg")
               help="Write to FILE instead of stdout.")
 @click.option("-w", "--weight", type=click.Choice(["lift", "pmi", "count"]), default="lift", show_default=True,
               help="Edge weight for the layout, the communities and the strongest partners.")
-@click.option("-m", "--min-weight", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Leave out pairs found together on fewer findings than this.")
+@click.option("-m", "--min-weight", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Leave out pairs found together on fewer findings than this (as the theme-cooccurrence "
+                   "query's min_count; 1 keeps every pair).")
 @click.option("-L", "--min-lift", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Leave out pairs with a lower lift than this (1 = as often as chance).")
 @click.option("-R", "--seed", type=int, default=1, show_default=True,

@@ -261,7 +261,7 @@ def association(n_ab: int, n_a: int, n_b: int, total: int) -> tuple[float, float
 
 # ---------------------------------------------------------------------------- the graph
 
-def build_graph(selection: Selection, weight: str = "lift", min_weight: int = 1, min_lift: float = 0.0,
+def build_graph(selection: Selection, weight: str = "lift", min_weight: int = 5, min_lift: float = 0.0,
                 seed: int = 1) -> nx.Graph:
     """The co-occurrence graph: a node per theme found, an edge per pair found together.
 

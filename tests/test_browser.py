@@ -120,11 +120,14 @@ def test_browser_network_renders_hover_and_click(browser, seed_pages, tmp_path):
 
 
 def test_browser_network_shows_markup_as_text(browser, hostile_store, tmp_path):
-    html = make(["graph", "-S", str(hostile_store)], tmp_path / "hostile.html")
+    html = make(["graph", "-S", str(hostile_store), "-m", "1"], tmp_path / "hostile.html")
     page = open_page(browser, html)
     page.wait_for_selector("body[data-rendered]")
     assert page.locator("g.node").count() == 6
     page.click('g.node[data-id="case-recording"]')
+    partners = page.locator("#panel ol.partners li").all_inner_texts()
+    assert partners == ["Management oversight 2 together · lift 3.00 · PMI 1.58",  # 2 * 6 / (2 * 2)
+                        "Drift and delay 1 together · lift 1.50 · PMI 0.58"]  # 1 * 6 / (2 * 2)
     texts = page.locator("#panel article.passage p.text").all_inner_texts()
     assert "Managers do not check <script>window.__pwned = 1</script> case records, so plans drift." in texts
     sources = page.locator("#panel article.passage p.source").all_inner_texts()
