@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import calendar
-import hashlib
 import io
 import json
 import logging
 import math
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -354,16 +354,15 @@ class Passage:
         return ", ".join(parts)
 
 
-def _sample(findings: list[str], selection: Selection, n: int, seed: int) -> list[str]:
+def _sample(findings: list[str], selection: Selection, n: int, order: dict[str, int]) -> list[str]:
     """Up to n findings in a seeded pseudo-random order, one per authority before any second."""
-    def key(f):
-        return hashlib.sha256(f"{seed}:{f}".encode()).hexdigest()
-
     chosen, seen, rest = [], set(), []
-    for f in sorted(findings, key=key):
+    for f in sorted(findings, key=order.__getitem__):
         a = selection.authority_of(f)
         (rest if a in seen else chosen).append(f)
         seen.add(a)
+        if len(chosen) >= n:
+            break
     return (chosen + rest)[:n]
 
 
@@ -375,12 +374,13 @@ def sample_passages(store, selection: Selection, G: nx.Graph, per_theme: int = 5
     """
     co: Cooccurrence = G.graph["cooccurrence"]
     seed = G.graph["seed"]
-    by_theme = {t: _sample(co.theme_findings[t], selection, per_theme, seed) for t in G}
+    order = {f: zlib.crc32(f"{seed}:{f}".encode()) for f in selection.themes_of}  # a seeded shuffle
+    by_theme = {t: _sample(co.theme_findings[t], selection, per_theme, order) for t in G}
     pairs = set()
     for t in G:
         strongest = sorted(G[t].items(), key=lambda kv: (-kv[1]["weight"], -kv[1]["count"], kv[0]))[:partners]
         pairs |= {tuple(sorted((t, u))) for u, _ in strongest}
-    by_pair = {f"{a}|{b}": _sample(co.pair_findings[(a, b)], selection, per_pair, seed) for a, b in sorted(pairs)}
+    by_pair = {f"{a}|{b}": _sample(co.pair_findings[(a, b)], selection, per_pair, order) for a, b in sorted(pairs)}
     wanted = sorted({f for fs in by_theme.values() for f in fs} | {f for fs in by_pair.values() for f in fs})
     passages = {}
     for start in range(0, len(wanted), 2000):
