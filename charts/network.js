@@ -28,6 +28,7 @@
   }
   function fmt(x, digits) { return Number(x).toFixed(digits); }
   function pct(x) { return Math.round(100 * x) + "%"; }
+  function community(n) { return n.community < 0 ? "in no community" : "community " + (n.community + 1); }
 
   var nodes = data.nodes, edges = data.edges;
   var byId = {};
@@ -36,7 +37,7 @@
 
   function nodeText(n) {
     return n.label + "\n" + n.findings + " findings · " + n.authorities + " authorities\n" +
-      n.weakness + " weakness (" + pct(n.share) + ") · " + n.strength + " strength\ncommunity " + (n.community + 1);
+      n.weakness + " weakness (" + pct(n.share) + ") · " + n.strength + " strength\n" + community(n);
   }
   function edgeText(e) {
     return nodes[e.a].label + " + " + nodes[e.b].label + "\n" + e.count + " findings together · " + e.authorities +
@@ -110,7 +111,7 @@
     panel.textContent = "";
     el("h2", n.label, panel);
     el("p", n.findings + " findings in " + n.authorities + " authorities; " + n.weakness + " weakness (" +
-      pct(n.share) + "), " + n.strength + " strength; community " + (n.community + 1) + ".", panel, "numbers");
+      pct(n.share) + "), " + n.strength + " strength; " + community(n) + ".", panel, "numbers");
     el("h3", "Strongest partners (by " + data.measure + ")", panel);
     var partners = partnersOf(n);
     var pairBox;
@@ -144,8 +145,6 @@
   }
 
   // ------------------------------------------------------------------ minimum count
-  var most = edges.reduce(function (m, e) { return Math.max(m, e.count); }, 1);
-  slider.max = String(most);
   function applyMinimum() {
     var v = Number(slider.value);
     sliderValue.textContent = String(v);

@@ -43,6 +43,14 @@ def community_colour(i: int) -> str:
     return COMMUNITY_COLOURS[i % len(COMMUNITY_COLOURS)]
 
 
+ALONE_COLOUR = "#c8c8c8"
+
+
+def ring_colour(G, d: dict) -> str:
+    """A node's ring: its community's colour, or grey for a theme alone (no community of two or more)."""
+    return community_colour(d["community"]) if d["community"] < G.graph["communities"] else ALONE_COLOUR
+
+
 def heat_colour(value: float) -> str:
     """White to dark red (ColorBrewer OrRd) for a value in 0..1."""
     stops = ((0.0, (255, 247, 236)), (0.35, (253, 187, 132)), (0.7, (239, 101, 72)), (1.0, (127, 0, 0)))
@@ -103,7 +111,7 @@ def draw_network(G, title: str, fmt: str) -> bytes:
     ax.scatter([pos[n][0] for n, _ in nodes], [pos[n][1] for n, _ in nodes],
                s=[40 + 900 * d["authorities"] / most for _, d in nodes],
                c=[node_fill(G, d) for _, d in nodes],
-               edgecolors=[community_colour(d["community"]) for _, d in nodes], linewidths=2.5, zorder=3)
+               edgecolors=[ring_colour(G, d) for _, d in nodes], linewidths=2.5, zorder=3)
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     for n, d in nodes:
         r = math.sqrt(40 + 900 * d["authorities"] / most) / 2  # points
@@ -120,7 +128,7 @@ def draw_network(G, title: str, fmt: str) -> bytes:
                  cax=bar_ax, orientation="horizontal", label="share of weakness findings", format=PercentFormatter(1.0))
     handles = [Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgewidth=2.5,
                       markeredgecolor=community_colour(i), label=f"community {i + 1}")
-               for i in range(g.get("communities", 0))][:10]
+               for i in range(g["communities"])][:10]
     if handles:
         fig.legend(handles=handles, loc="lower right", ncol=5, fontsize=7, frameon=False)
     return _save(fig, fmt)
@@ -155,7 +163,7 @@ def draw_timeline(tl, title: str, fmt: str) -> bytes:
     _setup()
     import datetime as dt
 
-    from matplotlib.dates import DateFormatter
+    from matplotlib.dates import DateFormatter, YearLocator
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
@@ -168,8 +176,8 @@ def draw_timeline(tl, title: str, fmt: str) -> bytes:
             continue
         ax.axvline(ev.date, color="#dddddd", linewidth=0.8, zorder=0)
         ax.plot([ev.date], [index["evaluation"]], marker="D", color=UNGRADED_COLOUR, markersize=6, zorder=2)
-        ax.annotate(ev.kind_label, (ev.date, index["evaluation"]), xytext=(4, 4), textcoords="offset points",
-                    fontsize=6.5, rotation=20)
+        ax.annotate(ev.kind_label, (ev.date, index["evaluation"]), xytext=(0, -9), textcoords="offset points",
+                    fontsize=6.5, ha="center", va="top")
         for j in ev.judgements:
             y = index[j.area_label]
             ax.plot([ev.date], [y], marker="o", markersize=10, color=GRADE_COLOURS.get(j.rank, UNGRADED_COLOUR),
@@ -179,8 +187,9 @@ def draw_timeline(tl, title: str, fmt: str) -> bytes:
     ax.set_ylim(len(lanes) - 0.5, -0.5)
     dates = [ev.date for ev in tl.evaluations if ev.date]
     if dates:
-        pad = dt.timedelta(days=120)
-        ax.set_xlim(min(dates) - pad, max(dates) + pad * 2)
+        pad = dt.timedelta(days=300)
+        ax.set_xlim(min(dates) - pad, max(dates) + pad)
+    ax.xaxis.set_major_locator(YearLocator())
     ax.xaxis.set_major_formatter(DateFormatter("%Y"))
     ax.grid(axis="y", color="#eeeeee")
     ax.set_title(title, fontsize=11, loc="left")

@@ -9,7 +9,7 @@ import math
 import re
 from html import escape
 
-from .draw import GRADE_COLOURS, UNGRADED_COLOUR, community_colour, edge_strengths, heat_colour, node_fill
+from .draw import GRADE_COLOURS, UNGRADED_COLOUR, community_colour, edge_strengths, heat_colour, node_fill, ring_colour
 from .resources import read_text
 
 
@@ -57,9 +57,10 @@ def network_data(G, passages: dict, by_theme: dict, by_pair: dict, partners: int
         d = G.nodes[n]
         nodes.append({"id": n, "label": d["label"], "x": d["x"], "y": d["y"],
                       "r": round(5 + 15 * math.sqrt(d["authorities"] / most), 2),
-                      "fill": node_fill(G, d), "ring": community_colour(d["community"]),
+                      "fill": node_fill(G, d), "ring": ring_colour(G, d),
                       "findings": d["findings"], "authorities": d["authorities"], "weakness": d["weakness"],
-                      "strength": d["strength"], "share": d["weakness_share"], "community": d["community"]})
+                      "strength": d["strength"], "share": d["weakness_share"],
+                      "community": d["community"] if d["community"] < G.graph["communities"] else -1})
     strength = edge_strengths(G)
     edges = []
     for a, b, d in sorted(G.edges(data=True), key=lambda e: (strength[(e[0], e[1])], e[0], e[1])):
@@ -82,17 +83,18 @@ def network_page(G, passages: dict, by_theme: dict, by_pair: dict, partners: int
     g = G.graph
     subtitle = (f"{len(G)} themes, {G.number_of_edges()} pairs found on the same finding; {g['findings_total']} findings "
                 f"({g['themed_findings']} with a theme) of {g['authorities_total']} authorities; {g['filters']}.")
+    most_together = max([int(g["min_weight"])] + [d["count"] for _, _, d in G.edges(data=True)])
     communities = "".join(
         f'<span class="legend"><span class="swatch" style="border-color:{community_colour(i)}"></span>'
-        f"community {i + 1}</span>" for i in range(min(g.get("communities", 0), 10)))
+        f"community {i + 1}</span>" for i in range(min(g["communities"], 10)))
     body = (
         '<div class="controls">'
         '<span class="legend">size: authorities with a finding on the theme</span>'
         f'<span class="legend">fill: share of weakness findings <span class="scale"></span> 0–{g["weakness_scale"]:.0%}</span>'
         f'<span class="legend">ring: community</span>{communities}'
         f'<span class="legend">edge width: {escape(g["weight_measure"])}{"" if g["weight_measure"] == "count" else " above chance"}</span>'
-        '<label>minimum findings together <input type="range" id="min-count" min="1" max="1" step="1" '
-        f'value="{int(g["min_weight"])}"> <span id="min-count-value"></span></label>'
+        f'<label>minimum findings together <input type="range" id="min-count" min="{int(g["min_weight"])}" '
+        f'max="{most_together}" step="1" value="{int(g["min_weight"])}"> <span id="min-count-value"></span></label>'
         "</div>\n"
         '<main><div id="chart"><svg id="network" role="img" aria-label="theme co-occurrence network" '
         'xmlns="http://www.w3.org/2000/svg"></svg><div id="tooltip"></div></div>'

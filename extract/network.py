@@ -304,34 +304,51 @@ def pull(G: nx.Graph, d: dict) -> float:
 
 
 def _communities(G: nx.Graph, seed: int) -> None:
-    """Louvain communities on the edges' pull (seeded), numbered from the largest."""
-    positive = nx.Graph()
-    positive.add_nodes_from(sorted(G))
-    positive.add_edges_from((a, b, {"weight": pull(G, d)}) for a, b, d in G.edges(data=True) if pull(G, d) > 0)
+    """Louvain communities on the edges' pull (seeded), numbered from the largest.
+
+    graph["communities"] counts those of two themes or more; a theme alone comes after them.
+    """
+    positive = _pulling(G)
     found = nx.community.louvain_communities(positive, weight="weight", seed=seed) if positive.number_of_edges() else \
         [{n} for n in G]
     ordered = sorted(found, key=lambda c: (-len(c), min(c)))
     for i, members in enumerate(ordered):
         for n in members:
             G.nodes[n]["community"] = i
-    G.graph["communities"] = len(ordered)
+    G.graph["communities"] = sum(1 for c in ordered if len(c) > 1)
+
+
+def _pulling(G: nx.Graph) -> nx.Graph:
+    """The themes with only the edges that pull them together, weighted by their pull."""
+    H = nx.Graph()
+    H.add_nodes_from(sorted(G))
+    H.add_edges_from((a, b, {"weight": pull(G, d)}) for a, b, d in sorted(G.edges(data=True)) if pull(G, d) > 0)
+    return H
 
 
 def _layout(G: nx.Graph, seed: int) -> None:
-    """A force-directed layout (seeded), scaled into the unit square."""
-    if not len(G):
-        return
-    top = max((pull(G, d) for _, _, d in G.edges(data=True)), default=1.0) or 1.0
-    H = nx.Graph()
-    H.add_nodes_from(sorted(G))
-    H.add_edges_from((a, b, {"w": pull(G, d) / top}) for a, b, d in G.edges(data=True) if pull(G, d) > 0)
-    k = 1.6 / math.sqrt(len(G))
-    pos = nx.spring_layout(H, weight="w", seed=seed, k=k, iterations=200) if len(G) > 1 else {n: (0.0, 0.0) for n in G}
-    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
-    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
-    for n, (x, y) in pos.items():
-        G.nodes[n]["x"] = round((x - min(xs)) / span_x, 6) if len(G) > 1 else 0.5
-        G.nodes[n]["y"] = round((y - min(ys)) / span_y, 6) if len(G) > 1 else 0.5
+    """A force-directed layout (seeded) in the unit square; themes that nothing pulls go in rows at the bottom."""
+    H = _pulling(G)
+    linked = [n for n in H if H.degree(n)]
+    alone = sorted((n for n in H if not H.degree(n)), key=lambda n: (-G.nodes[n]["findings"], n))
+    per_row = 10
+    rows = math.ceil(len(alone) / per_row)
+    bottom = 1.0 - 0.09 * rows if linked else 0.0
+    if linked:
+        sub = H.subgraph(linked)
+        top = max(d["weight"] for _, _, d in sub.edges(data=True))
+        sub = nx.Graph((a, b, {"w": d["weight"] / top}) for a, b, d in sub.edges(data=True))
+        pos = nx.spring_layout(sub, weight="w", seed=seed, k=1.6 / math.sqrt(len(linked)), iterations=200)
+        xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+        span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+        for n, (x, y) in pos.items():
+            G.nodes[n]["x"] = round((x - min(xs)) / span_x, 6)
+            G.nodes[n]["y"] = round(bottom * (y - min(ys)) / span_y, 6)
+    for i, n in enumerate(alone):
+        row, col = divmod(i, per_row)
+        in_row = min(per_row, len(alone) - row * per_row)
+        G.nodes[n]["x"] = round((col + 0.5) / in_row, 6)
+        G.nodes[n]["y"] = round(bottom + 0.09 * (row + 1) if linked else (row + 0.5) / rows, 6)
 
 
 # ---------------------------------------------------------------------------- passages
