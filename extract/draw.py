@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import logging
 import math
+
+log = logging.getLogger(__name__)
 
 # Sequential colours for the share of weakness findings (the red half of ColorBrewer RdBu): none pale grey, all red.
 _STOPS = ((0.0, (247, 247, 247)), (0.5, (239, 138, 98)), (1.0, (178, 24, 43)))
@@ -15,14 +18,19 @@ GRADE_COLOURS = {1: "#1a9850", 2: "#91cf60", 3: "#fdae61", 4: "#d73027"}
 UNGRADED_COLOUR = "#9e9e9e"
 
 
-def weakness_colour(share: float) -> str:
-    """The colour of a share of weakness findings, 0 (pale grey) through 0.5 (salmon) to 1 (red), as #rrggbb."""
-    share = min(max(share, 0.0), 1.0)
-    for (s0, c0), (s1, c1) in zip(_STOPS, _STOPS[1:]):
-        if share <= s1:
-            f = (share - s0) / (s1 - s0)
-            return "#" + "".join(f"{round(a + (b - a) * f):02x}" for a, b in zip(c0, c1))
+def _interpolate(stops, value: float) -> str:
+    """The colour at `value` (0..1) between colour stops ((position, (r, g, b)), ...), as #rrggbb."""
+    value = min(max(value, 0.0), 1.0)
+    for (s0, c0), (s1, c1) in zip(stops, stops[1:], strict=False):
+        if value <= s1:
+            f = (value - s0) / (s1 - s0)
+            return "#" + "".join(f"{round(a + (b - a) * f):02x}" for a, b in zip(c0, c1, strict=True))
     raise AssertionError("unreachable")
+
+
+def weakness_colour(share: float) -> str:
+    """The colour of a share of weakness findings, 0 (pale grey) through 0.5 (salmon) to 1 (red)."""
+    return _interpolate(_STOPS, share)
 
 
 def node_fill(G, d: dict) -> str:
@@ -51,15 +59,12 @@ def ring_colour(G, d: dict) -> str:
     return community_colour(d["community"]) if d["community"] < G.graph["communities"] else ALONE_COLOUR
 
 
+_HEAT = ((0.0, (255, 247, 236)), (0.35, (253, 187, 132)), (0.7, (239, 101, 72)), (1.0, (127, 0, 0)))
+
+
 def heat_colour(value: float) -> str:
     """White to dark red (ColorBrewer OrRd) for a value in 0..1."""
-    stops = ((0.0, (255, 247, 236)), (0.35, (253, 187, 132)), (0.7, (239, 101, 72)), (1.0, (127, 0, 0)))
-    value = min(max(value, 0.0), 1.0)
-    for (s0, c0), (s1, c1) in zip(stops, stops[1:]):
-        if value <= s1:
-            f = (value - s0) / (s1 - s0)
-            return "#" + "".join(f"{round(a + (b - a) * f):02x}" for a, b in zip(c0, c1))
-    raise AssertionError("unreachable")
+    return _interpolate(_HEAT, value)
 
 
 def _cmap(stops_fn, name):
@@ -72,6 +77,7 @@ def _save(fig, fmt: str) -> bytes:
     out = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(out, format=fmt, metadata=metadata, bbox_inches="tight")
+    log.info("%s: %d bytes", fmt, out.tell())
     return out.getvalue()
 
 

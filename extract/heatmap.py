@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from .errors import InputError
 from .network import AuthorityInfo, Selection, chart_query
+
+log = logging.getLogger(__name__)
 
 ORDERS = ("grade", "region", "name")
 MEASURES = ("share", "findings", "weakness")
@@ -74,7 +77,7 @@ def build_heatmap(store, selection: Selection, measure: str = "share", order: st
     if order not in ORDERS:
         raise InputError(f"unknown order '{order}' (choose from {', '.join(ORDERS)})")
     cells, weakness, totals, themes = Counter(), Counter(), Counter(), Counter()
-    for finding, (polarity, _) in selection.findings.items():
+    for finding in selection.findings:
         totals[selection.authority_of(finding)] += 1
     for finding, ids in selection.themes_of.items():
         a = selection.authority_of(finding)
@@ -104,4 +107,5 @@ def build_heatmap(store, selection: Selection, measure: str = "share", order: st
     else:
         rows.sort(key=lambda r: r.name)
     cols = [(t, selection.theme_labels.get(t, t)) for t, _ in sorted(themes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    log.info("heatmap: %d authorities x %d themes", len(rows), len(cols))
     return Heatmap(rows, cols, cells, weakness, measure, order)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import math
 import re
 from html import escape
 
 from .draw import GRADE_COLOURS, UNGRADED_COLOUR, community_colour, edge_strengths, heat_colour, node_fill, ring_colour
 from .resources import read_text
+
+log = logging.getLogger(__name__)
 
 
 def script_json(obj) -> str:
@@ -32,6 +35,7 @@ def _csp(scripts: list[str]) -> str:
 def page(title: str, subtitle: str, body: str, scripts: list[str] = (), data: str | None = None) -> str:
     """A whole page. `title` and `subtitle` are plain text; `body` is HTML the caller has escaped."""
     scripts = list(scripts)
+    log.debug("page %r: %d scripts, %d characters of data", title, len(scripts), len(data or ""))
     data_block = f'<script type="application/json" id="graph-data">{data}</script>\n' if data is not None else ""
     script_blocks = "".join(f"<script>{s}</script>\n" for s in scripts)
     return (

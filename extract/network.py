@@ -432,9 +432,9 @@ def graph_bytes(G: nx.Graph, fmt: str) -> bytes:
         out = io.BytesIO()
         nx.write_graphml(H, out, named_key_ids=True)
         return out.getvalue()
-    elif fmt == "gexf":
+    if fmt == "gexf":
         top = max((d["authorities"] for _, d in H.nodes(data=True)), default=1)
-        for n, d in H.nodes(data=True):
+        for _, d in H.nodes(data=True):
             r, g, b = (int(node_fill(H, d)[i:i + 2], 16) for i in (1, 3, 5))
             d["viz"] = {"color": {"r": r, "g": g, "b": b, "a": 1.0},
                         "size": 5.0 + 25.0 * math.sqrt(d["authorities"] / top),
@@ -442,8 +442,7 @@ def graph_bytes(G: nx.Graph, fmt: str) -> bytes:
         out = io.BytesIO()
         nx.write_gexf(H, out)
         return out.getvalue()
-    elif fmt == "json":
+    if fmt == "json":
         data = nx.node_link_data(H, edges="links")
         return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-    else:
-        raise InputError(f"unknown graph format '{fmt}'")
+    raise InputError(f"unknown graph format '{fmt}'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -10,6 +11,8 @@ import pyoxigraph as ox
 from .errors import InputError
 from .network import chart_query
 from .queries import Param, to_term, with_value_sets
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,4 +69,5 @@ def build_timeline(store, authority: str) -> Timeline:
     if not evaluations:
         raise InputError(f"{register[code].name} ({code}): no evaluations in the store")
     ordered = sorted(evaluations.values(), key=lambda e: (e.date is None, e.date or date.min, e.file))
+    log.info("timeline of %s: %d evaluations", register[code].name, len(ordered))
     return Timeline(register[code].name, code, ordered)

@@ -98,8 +98,8 @@ def test_browser_network_renders_hover_and_click(browser, seed_pages, tmp_path):
     page.click('g.node[data-id="thresholds"]')
     panel = page.locator("#panel")
     assert panel.locator("h2").inner_text() == t["label"]
-    links = [(l["target"] if l["source"] == "thresholds" else l["source"], l) for l in graph["links"]
-             if "thresholds" in (l["source"], l["target"])]
+    links = [(e["target"] if e["source"] == "thresholds" else e["source"], e) for e in graph["links"]
+             if "thresholds" in (e["source"], e["target"])]
     strongest = sorted(links, key=lambda kv: (-kv[1]["weight"], -kv[1]["count"]))[:10]
     shown = panel.locator("ol.partners li button").all_inner_texts()
     assert shown == [nodes[other]["label"] for other, _ in strongest]

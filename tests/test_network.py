@@ -447,3 +447,45 @@ def test_cli_plots(seed_store, tmp_path):
     assert result.exit_code == 2 and "no authority in the register matches" in result.stderr
     result = runner.invoke(cli, ["plot-timeline", "Camden", "-S", str(seed_store)])
     assert result.exit_code == 2 and "Camden (202): no evaluations in the store" in result.stderr
+
+
+def test_network_counts_only_committed_documents(tmp_path):
+    """A document graph left without its commit (an ingest killed while loading it) is not counted."""
+    import pyoxigraph as ox
+    from rdflib import Dataset, Graph
+
+    from ofsted_kg import __version__
+    from ofsted_kg.extract.terms import quads
+
+    data = Path(__file__).resolve().parent / "data"
+    store = Store(tmp_path / "kg")
+    store.ensure_reference(__version__, None)
+    store.ensure_extra_register(Graph().parse(data / "hostile-register.ttl", format="turtle"))
+    ds = Dataset()
+    ds.parse(data / "hostile-documents.trig", format="trig")
+    graphs = {str(g.identifier): g for g in ds.graphs() if "/document/" in str(g.identifier)}
+    committed, loose = sorted(graphs)
+    store.store_documents([(committed, graphs[committed], [])])
+    store.ox.bulk_load(ox.serialize(quads(graphs[loose], loose), format=ox.RdfFormat.N_QUADS),
+                       format=ox.RdfFormat.N_QUADS)  # loaded, never committed
+    store.flush()
+    del store
+    reader = Store(tmp_path / "kg", read_only=True)
+    assert reader.uncommitted() == [loose]
+    selection = select(reader, Filters())
+    assert len(selection.findings) == 4 and {a.code for a in selection.authorities.values()} == {"999"}
+    from ofsted_kg.extract.timeline import build_timeline
+
+    with pytest.raises(InputError, match="no evaluations in the store"):
+        build_timeline(reader, "998")
+
+
+def test_network_chart_queries_parse():
+    from importlib.resources import files
+
+    from ofsted_kg.extract.network import chart_query
+
+    names = sorted(p.name[:-3] for p in files("ofsted_kg").joinpath("charts").iterdir() if p.name.endswith(".rq"))
+    assert len(names) == 9
+    for name in names:
+        assert chart_query(name).lstrip().startswith("#")  # parsed once, header first
