@@ -193,14 +193,15 @@ def bindings(nq: NamedQuery, given: list[tuple[str, str]], register=None, scheme
 
 
 def with_value_sets(text: str, values: dict) -> str:
-    """The query with one VALUES block per variable, binding it to any of a set of terms.
+    """The query with VALUES blocks binding each variable to any of a set of terms.
 
     `values` maps a variable name to a list of pyoxigraph terms; an empty list leaves the
-    variable unbound (it matches anything). As in with_values, the terms are written by
-    pyoxigraph, so a value can only ever be a value.
+    variable unbound (it matches anything). The blocks go where with_values puts its block.
+    As there, the terms are written by pyoxigraph, so a value can only ever be a value.
     """
-    blocks = [f" VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}" for name, terms in values.items() if terms]
+    blocks = "".join(f" VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}" for name, terms in values.items() if terms)
     if not blocks:
         return text
-    at = _where_brace(text)
-    return f"{text[:at]}{''.join(blocks)}{text[at:]}"
+    marker = ox.Literal("ofsted-kg value sets")
+    placed = with_values(text, {"_value_sets": marker})
+    return placed.replace(f" VALUES (?_value_sets) {{ ({marker}) }}", blocks)

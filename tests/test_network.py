@@ -489,3 +489,18 @@ def test_network_chart_queries_parse():
     assert len(names) == 9
     for name in names:
         assert chart_query(name).lstrip().startswith("#")  # parsed once, header first
+
+
+def test_network_value_sets_are_values(hostile):
+    """Filter values go into VALUES blocks as RDF terms: quotes, braces and keywords stay inside the value."""
+    import pyoxigraph as ox
+
+    from ofsted_kg.extract.network import chart_query
+    from ofsted_kg.extract.queries import with_value_sets
+
+    text = chart_query("evaluations")
+    hostile_value = ox.Literal('Fictional Region" } UNION { ?evaluation ?p ?o } #')
+    assert list(hostile.query(with_value_sets(text, {"region_in": [hostile_value]}))) == []
+    both = [ox.Literal("Fictional Region"), ox.Literal("Another Fictional Region")]
+    assert len(list(hostile.query(with_value_sets(text, {"region_in": both, "kind": []})))) == 2
+    assert with_value_sets(text, {"kind": []}) == text
