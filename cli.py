@@ -354,6 +354,50 @@ def queries():
         click.echo()
 
 
+# ------------------------------------------------------------------ serve
+
+@cli.command()
+@click.option("-H", "--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 opens the server to the network (no authentication).")
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8070, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("-t", "--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              help="Seconds a query may run; a longer one is stopped and answered with 503.")
+@click.option("-m", "--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Rows (or triples) an answer may hold; a longer one is cut and says so in X-Ofsted-KG-Truncated.")
+@click.option("-w", "--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Queries run at once, each in its own worker process.")
+@click.option("-d", "--from-disk", is_flag=True,
+              help="Query the store on disk instead of a copy in memory (starts at once, joins run slower).")
+@click.option("-W", "--watch", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Check the store for changes every SECONDS and reload when it has been quiet that long.")
+@store_option
+@click.pass_context
+def serve(ctx, host, port, timeout, max_rows, workers, from_disk, watch, store_path):
+    """Serve the store as a read-only SPARQL 1.1 endpoint (/sparql) with the named queries at /queries/NAME.
+
+    \b
+    Stop it with Ctrl-C or SIGTERM; SIGHUP reloads the store (as --watch does when it changes).
+    \f
+    The store is copied into memory at start (about 12 s for the whole corpus), unless
+    --from-disk. Each query runs in a worker process that is killed at the time limit.
+    """
+    from .extract.serve import ServeConfig, describe_load, run_serve
+
+    if ctx.find_root().params.get("verbose", 0) == 0:  # start, reloads, time-outs and cuts, but no access log
+        logging.getLogger("ofsted_kg.extract.serve").setLevel(logging.INFO)
+        logging.getLogger("ofsted_kg.extract.serve.access").setLevel(logging.WARNING)
+        logging.getLogger("ofsted_kg.extract.querypool").setLevel(logging.INFO)
+    config = ServeConfig(store=store_path or default_store_path(), host=host, port=port, timeout=timeout,
+                         max_rows=max_rows, workers=workers, in_memory=not from_disk, watch=watch)
+
+    def ready(url, info):
+        click.echo(f"Serving {describe_load(info)}", err=True)
+        click.echo(f"SPARQL endpoint: {url}/sparql   named queries: {url}/queries   (Ctrl-C stops)", err=True)
+
+    run_serve(config, on_ready=ready)
+
+
 # ------------------------------------------------------------------ export and stats
 
 @cli.command()
@@ -444,6 +488,217 @@ def stats(store_path, remote):
 
     for label, value in store_stats(_store(store_path, read_only=True, remote=remote)):
         click.echo(f"{label}:\t{value}")
+
+
+# ------------------------------------------------------------------ charts
+
+def filter_options(f):
+    """The filters shared by graph and plot-heatmap: which evaluations and findings to count."""
+    options = [
+        click.option("-k", "--kind", "kinds", multiple=True, metavar="KIND",
+                     help="Only evaluations of this kind, e.g. sif, ilacs-standard, focused-visit (repeatable)."),
+        click.option("-F", "--from", "start", metavar="DATE",
+                     help="Only evaluations dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD); "
+                          "the date is the inspection's first day, else its publication date."),
+        click.option("-T", "--to", "end", metavar="DATE", help="Only evaluations dated on or before DATE."),
+        click.option("-p", "--polarity", "polarities", multiple=True, metavar="POLARITY",
+                     help="Only findings of this polarity: strength, weakness, mixed, neutral (repeatable)."),
+        click.option("-r", "--region", "regions", multiple=True, metavar="REGION",
+                     help="Only authorities in this region, e.g. 'South East' (repeatable)."),
+        click.option("-a", "--authority", "authorities", multiple=True, metavar="AUTHORITY",
+                     help="Only this authority, a DfE code or a name (repeatable)."),
+        click.option("-n", "--neighbours-of", metavar="AUTHORITY",
+                     help="Only this authority's statistical neighbours (add -a for the authority itself)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _filters(kinds, start, end, polarities, regions, authorities, neighbours_of):
+    from .extract.network import Filters, parse_period_bound
+
+    return Filters(kinds=tuple(kinds), polarities=tuple(polarities), regions=tuple(regions),
+                   authorities=tuple(authorities), neighbours_of=neighbours_of,
+                   start=parse_period_bound(start) if start else None,
+                   end=parse_period_bound(end, end=True) if end else None)
+
+
+def _chart_format(fmt: str | None, output: Path | None, formats: tuple[str, ...]) -> str:
+    """-f if given, else the output file's suffix, else html."""
+    if fmt:
+        return fmt
+    if output is not None:
+        suffix = output.suffix.lower().lstrip(".")
+        suffix = "html" if suffix == "htm" else suffix
+        if suffix in formats:
+            return suffix
+        raise click.UsageError(f"{output}: cannot tell the format from the suffix; give -f ({'|'.join(formats)})")
+    return "html"
+
+
+def _write_chart(data: bytes, fmt: str, output: Path | None) -> None:
+    if output is not None:
+        try:
+            output.write_bytes(data)
+        except OSError as err:
+            raise InputError(f"{output}: cannot write ({err.strerror})") from err
+        click.echo(f"wrote {output}", err=True)
+    elif fmt == "png" and sys.stdout.isatty():
+        raise click.UsageError("a PNG would be written to the terminal; give -o FILE or redirect stdout")
+    else:
+        sys.stdout.buffer.write(data)
+
+
+def run_graph(store: Store, filters, fmt: str, weight: str, min_weight: int, min_lift: float, seed: int,
+              passages: int, title: str | None) -> bytes:
+    from .extract.network import build_graph, graph_bytes, sample_passages, select
+
+    selection = select(store, filters)
+    if not selection.themes_of:
+        raise InputError(f"no finding with a theme matches the filters ({filters.describe()})")
+    G = build_graph(selection, weight=weight, min_weight=min_weight, min_lift=min_lift, seed=seed)
+    title = title or "Themes found together on the same finding"
+    if fmt in ("graphml", "gexf", "json"):
+        return graph_bytes(G, fmt)
+    if fmt in ("png", "svg"):
+        from .extract.draw import draw_network
+
+        return draw_network(G, title, fmt)
+    from .extract.html import network_page
+
+    partners = 10
+    found, by_theme, by_pair = sample_passages(store, selection, G, per_theme=passages, per_pair=min(passages, 3),
+                                               partners=partners)
+    return network_page(G, found, by_theme, by_pair, partners, title).encode("utf-8")
+
+
+GRAPH_FORMATS = ("html", "graphml", "gexf", "json", "png", "svg")
+PLOT_FORMATS = ("html", "png", "svg")
+
+
+@cli.command()
+@filter_options
+@click.option("-f", "--format", "fmt", type=click.Choice(GRAPH_FORMATS), default=None,
+              help="html (interactive, offline), graphml or gexf (Gephi), json (node-link), png or svg "
+                   "[default: from the -o suffix, else html].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE instead of stdout.")
+@click.option("-w", "--weight", type=click.Choice(["lift", "pmi", "count"]), default="lift", show_default=True,
+              help="Edge weight for the layout, the communities and the strongest partners.")
+@click.option("-m", "--min-weight", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Leave out pairs found together on fewer findings than this (as the theme-cooccurrence "
+                   "query's min_count; 1 keeps every pair).")
+@click.option("-L", "--min-lift", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Leave out pairs with a lower lift than this (1 = as often as chance).")
+@click.option("-R", "--seed", type=int, default=1, show_default=True,
+              help="Seed of the layout, the community detection and the choice of sample passages.")
+@click.option("-P", "--passages", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Sample passages kept per theme in the HTML page (3 at most per pair).")
+@click.option("-t", "--title", default=None, help="Title of the picture or page.")
+@store_option
+def graph(kinds, start, end, polarities, regions, authorities, neighbours_of, fmt, output, weight, min_weight,
+          min_lift, seed, passages, title, store_path):
+    """The theme co-occurrence network: themes found together on the same finding.
+
+    \b
+    Nodes are themes: size is the number of authorities with a finding on the theme,
+    colour the share of its findings that are weaknesses, the ring its community
+    (Louvain, seeded). Edges join themes found on the same finding, with the number of
+    findings, lift and PMI. Examples:
+      ofsted-kg graph -o themes.html
+      ofsted-kg graph -p weakness -k ilacs-standard -F 2019 -o weaknesses.gexf
+      ofsted-kg graph -n Reading -a Reading -m 2 -f png -o reading-neighbours.png
+
+    \f
+    Counts equal those of the theme-cooccurrence named query on the same store.
+    """
+    filters = _filters(kinds, start, end, polarities, regions, authorities, neighbours_of)
+    fmt = _chart_format(fmt, output, GRAPH_FORMATS)
+    data = run_graph(_store(store_path, read_only=True), filters, fmt, weight, min_weight, min_lift, seed, passages, title)
+    _write_chart(data, fmt, output)
+
+
+def run_plot_heatmap(store: Store, filters, fmt: str, measure: str, order: str, title: str | None) -> bytes:
+    from .extract.heatmap import build_heatmap
+    from .extract.network import select
+
+    selection = select(store, filters)
+    if not selection.themes_of:
+        raise InputError(f"no finding with a theme matches the filters ({filters.describe()})")
+    hm = build_heatmap(store, selection, measure=measure, order=order)
+    title = title or "Themes by authority"
+    subtitle = (f"{len(hm.authorities)} authorities x {len(hm.themes)} themes; {len(selection.findings)} findings; "
+                f"{filters.describe()}; cell: {hm.measure_label()}; authorities ordered by "
+                f"{'latest overall grade' if order == 'grade' else order}.")
+    if fmt in ("png", "svg"):
+        from .extract.draw import draw_heatmap
+
+        return draw_heatmap(hm, title, fmt)
+    from .extract.html import heatmap_page
+
+    return heatmap_page(hm, title, subtitle).encode("utf-8")
+
+
+@cli.command("plot-heatmap")
+@filter_options
+@click.option("-f", "--format", "fmt", type=click.Choice(PLOT_FORMATS), default=None,
+              help="html, png or svg [default: from the -o suffix, else html].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE instead of stdout.")
+@click.option("-b", "--by", "order", type=click.Choice(["grade", "region", "name"]), default="grade", show_default=True,
+              help="Order authorities by their latest overall grade, by region or by name.")
+@click.option("-c", "--cell", "measure", type=click.Choice(["share", "findings", "weakness"]), default="share",
+              show_default=True,
+              help="Each cell: the share of the authority's findings carrying the theme, their number, or the number of weakness findings.")
+@click.option("-t", "--title", default=None, help="Title of the picture or page.")
+@store_option
+def plot_heatmap(kinds, start, end, polarities, regions, authorities, neighbours_of, fmt, output, order, measure,
+                 title, store_path):
+    """Authorities x themes: how much of each authority's findings each theme takes.
+
+    \b
+    Examples:
+      ofsted-kg plot-heatmap -o heatmap.html
+      ofsted-kg plot-heatmap -p weakness -b region -c weakness -o weakness-by-region.png
+    """
+    filters = _filters(kinds, start, end, polarities, regions, authorities, neighbours_of)
+    fmt = _chart_format(fmt, output, PLOT_FORMATS)
+    _write_chart(run_plot_heatmap(_store(store_path, read_only=True), filters, fmt, measure, order, title), fmt, output)
+
+
+def run_plot_timeline(store: Store, authority: str, fmt: str, title: str | None) -> bytes:
+    from .extract.draw import draw_timeline
+    from .extract.timeline import build_timeline
+
+    tl = build_timeline(store, authority)
+    title = title or f"{tl.authority} ({tl.code}): judgements over time"
+    graded = sum(len(ev.judgements) for ev in tl.evaluations)
+    subtitle = f"{len(tl.evaluations)} evaluations, {graded} graded judgements."
+    if fmt in ("png", "svg"):
+        return draw_timeline(tl, title, fmt)
+    from .extract.html import timeline_page
+
+    return timeline_page(tl, title, subtitle, draw_timeline(tl, title, "svg").decode("utf-8")).encode("utf-8")
+
+
+@cli.command("plot-timeline")
+@click.argument("authority")
+@click.option("-f", "--format", "fmt", type=click.Choice(PLOT_FORMATS), default=None,
+              help="html, png or svg [default: from the -o suffix, else html].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE instead of stdout.")
+@click.option("-t", "--title", default=None, help="Title of the picture or page.")
+@store_option
+def plot_timeline(authority, fmt, output, title, store_path):
+    """One authority's evaluations and graded judgements over time (AUTHORITY: DfE code or name).
+
+    \b
+    Example:
+      ofsted-kg plot-timeline Reading -o reading.png
+    """
+    fmt = _chart_format(fmt, output, PLOT_FORMATS)
+    _write_chart(run_plot_timeline(_store(store_path, read_only=True), authority, fmt, title), fmt, output)
 
 
 if __name__ == "__main__":  # python -m ofsted_kg.cli

@@ -190,3 +190,18 @@ def bindings(nq: NamedQuery, given: list[tuple[str, str]], register=None, scheme
         if param.name not in seen and param.default is not None:
             subs[param.name] = to_term(param, param.default, register, scheme_ids)
     return subs
+
+
+def with_value_sets(text: str, values: dict) -> str:
+    """The query with VALUES blocks binding each variable to any of a set of terms.
+
+    `values` maps a variable name to a list of pyoxigraph terms; an empty list leaves the
+    variable unbound (it matches anything). The blocks go where with_values puts its block.
+    As there, the terms are written by pyoxigraph, so a value can only ever be a value.
+    """
+    blocks = "".join(f" VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}" for name, terms in values.items() if terms)
+    if not blocks:
+        return text
+    marker = ox.Literal("ofsted-kg value sets")
+    placed = with_values(text, {"_value_sets": marker})
+    return placed.replace(f" VALUES (?_value_sets) {{ ({marker}) }}", blocks)

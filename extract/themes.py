@@ -14,6 +14,7 @@ from spacy.attrs import IDX, LENGTH
 from spacy.matcher import PhraseMatcher
 
 from .model import Mention, Passage
+from .theme_model import ThemeModel, candidate_features, packaged_model
 from .resources import data_file, parse_turtle
 
 THEME_NS = "https://w3id.org/ofsted-kg/theme/"
@@ -199,9 +200,12 @@ def baseline_tagger() -> "ThemeTagger":
 class ThemeTagger:
     """Finds theme mentions in passages of normalised text."""
 
-    def __init__(self, labels: ThemeLabels | None = None, *, plurals: bool = True, rules: bool = True):
+    def __init__(self, labels: ThemeLabels | None = None, *, plurals: bool = True, rules: bool = True,
+                 model: "ThemeModel | None | str" = "packaged"):
         self.labels = labels or theme_labels()
         self.rules = rules
+        # the packaged theme model, unless rules are off (the baseline) or a model (or None) is given
+        self.model = (packaged_model() if rules else None) if model == "packaged" else model
         self.nlp = spacy.blank("en")  # the tokenizer only: sentences come from sentence_ends
         self.lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
@@ -255,21 +259,44 @@ class ThemeTagger:
             out = _drop_superseded(out, offset, ends)
         return out
 
+    def candidates(self, text: str, passages: list[Passage]):
+        """For each passage: (its mentions after the rules, the offset where its first sentence
+        ends, its sentences). Offsets point into `text`."""
+        texts = [text[p.start:p.end] for p in passages]
+        for passage, doc, body in zip(passages, self.nlp.tokenizer.pipe(texts), texts):
+            ends = sentence_ends(body)
+            yield self.mentions(doc, passage.start, body, ends), passage.start + ends[0], sentences(body, ends)
+
     def tag(self, text: str, passages: list[Passage]) -> list:
         """Set `themes` and `mentions` on each passage; offsets point into `text`.
 
         A passage keeps one mention for each of its themes, the first in its text: the
         vocabulary's ThemeMention is the evidence for one theme on one passage, and repeats
         of a theme in the same paragraph would add a third of the graph and no new theme.
+        Which candidate themes a passage keeps is the theme model's decision
+        (theme_model.py) where there is one, else the context-label rule of _evidence.
 
         Returns the sentences of each passage, in order, for the polarity stage.
         """
-        texts = [text[p.start:p.end] for p in passages]
         out = []
-        for passage, doc, body in zip(passages, self.nlp.tokenizer.pipe(texts), texts):
-            ends = sentence_ends(body)
-            found = self.mentions(doc, passage.start, body, ends)
-            passage.mentions = _evidence(found, passage.start + ends[0])
+        for passage, (found, first_end, sents) in zip(passages, self.candidates(text, passages)):
+            if self.model is not None:
+                passage.mentions = self._decide(found, passage, first_end, text)
+            else:
+                passage.mentions = _evidence(found, first_end)
             passage.themes = sorted(m.theme for m in passage.mentions)
-            out.append(sentences(body, ends))
+            out.append(sents)
         return out
+
+    def _decide(self, found: list[Mention], passage: Passage, first_end: int, text: str) -> list[Mention]:
+        """The themes the model keeps, each with its first mention (a strong one if any)."""
+        by_theme: dict[str, list[Mention]] = {}
+        for m in sorted(found, key=lambda m: m.start):
+            by_theme.setdefault(m.theme, []).append(m)
+        out = []
+        for theme, group in by_theme.items():
+            if self.model.keep(candidate_features(theme, group, passage.kind, first_end, len(by_theme), text,
+                                                  passage.section or "")):
+                strong = [m for m in group if not m.weak]
+                out.append(strong[0] if strong else group[0])
+        return sorted(out, key=lambda m: m.start)

@@ -47,3 +47,31 @@ def extractions():
 
     register, tagger = load_register(), ThemeTagger()
     return {p.name: extract_file(p, register, tagger) for p in sorted(SEEDS.iterdir())}
+
+
+@pytest.fixture(scope="session")
+def hostile_store(tmp_path_factory):
+    """A store with two fictional documents whose texts, file name and authority label carry markup."""
+    from rdflib import Dataset, Graph
+
+    from ofsted_kg import __version__
+    from ofsted_kg.extract.store import Store
+
+    path = tmp_path_factory.mktemp("hostile") / "kg"
+    store = Store(path)
+    register = Graph().parse(DATA / "hostile-register.ttl", format="turtle")
+    store.ensure_reference(__version__, None)
+    store.ensure_extra_register(register)
+    ds = Dataset()
+    ds.parse(DATA / "hostile-documents.trig", format="trig")
+    docs = []
+    for g in ds.graphs():
+        if str(g.identifier).startswith("https://w3id.org/ofsted-kg/id/document/"):
+            copy = Graph()
+            copy += g
+            docs.append((g.identifier, copy, []))
+    assert len(docs) == 2
+    store.store_documents(docs)
+    store.flush()
+    del store
+    return path

@@ -1,6 +1,7 @@
 """Draw the theme and polarity development set: random passages from 60+ corpus reports and the seeds.
 
 Usage: python tools/sample_devset.py [--shared ../shared] [--out /tmp/devset] [--seed 2026]
+       [--exclude tests/data/theme_labels.json] [--split alternate|tune|test] [--scale 1.0] [--no-seeds] [--batches 8]
 
 Writes, for labelling by hand, batches of passages with their text to --out (outside
 the project: no report text is kept in the repository), and prints the sample as JSON
@@ -9,6 +10,10 @@ of the text) for tests/data/theme_labels.json. Reports are drawn at random withi
 kind; within a report, up to 7 findings and 2 recommendations at random. Whole documents
 go to the tuning or the test split, alternately in the shuffled order of each kind, so
 that no report feeds both.
+
+To add to the set later: --exclude the labels file (its reports are not drawn again),
+--split tune to put every new report in the tuning part, --scale to draw fewer reports
+per kind, --no-seeds (they are all labelled already).
 """
 
 from __future__ import annotations
@@ -32,14 +37,23 @@ def main(argv=None) -> int:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--out", type=Path, default=Path("/tmp/devset"))
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--exclude", type=Path, default=None, help="a labels file whose reports are not drawn again")
+    ap.add_argument("--split", choices=["alternate", "tune", "test"], default="alternate")
+    ap.add_argument("--scale", type=float, default=1.0, help="draw this share of the reports per kind")
+    ap.add_argument("--no-seeds", action="store_true", help="leave out the seed documents")
+    ap.add_argument("--batches", type=int, default=8)
     args = ap.parse_args(argv)
 
+    def split_of(i: int) -> str:
+        return ("tune" if i % 2 == 0 else "test") if args.split == "alternate" else args.split
+
     from ofsted_kg.extract.errors import DocumentError
-    from ofsted_kg.extract.labels import fingerprint
+    from ofsted_kg.extract.labels import fingerprint, load_labels
     from ofsted_kg.extract.pipeline import extract_file
     from ofsted_kg.extract.register import load_register
     from ofsted_kg.extract.themes import ThemeTagger
 
+    excluded = {lab.sha256 for lab in load_labels(args.exclude)} if args.exclude else set()
     rng = random.Random(args.seed)
     register, tagger = load_register(), ThemeTagger()
     by_kind: dict[str, list] = defaultdict(list)
@@ -48,15 +62,16 @@ def main(argv=None) -> int:
             ex = extract_file(path, register, tagger)
         except DocumentError:
             continue
-        by_kind[ex.evaluations[0].kind].append((path, ex))
+        if ex.sha256 not in excluded:
+            by_kind[ex.evaluations[0].kind].append((path, ex))
     chosen = []
     for kind, n in PER_KIND.items():
         docs = by_kind[kind][:]
         rng.shuffle(docs)
-        chosen += [(kind, path, ex, "tune" if i % 2 == 0 else "test") for i, (path, ex) in enumerate(docs[:n])]
-    for i, path in enumerate(sorted((args.shared / "corpus" / "seeds").iterdir())):
+        chosen += [(kind, path, ex, split_of(i)) for i, (path, ex) in enumerate(docs[:max(1, round(n * args.scale))])]
+    for i, path in enumerate([] if args.no_seeds else sorted((args.shared / "corpus" / "seeds").iterdir())):
         ex = extract_file(path, register, tagger)
-        chosen.append((ex.evaluations[0].kind, path, ex, "tune" if i % 2 == 0 else "test"))
+        chosen.append((ex.evaluations[0].kind, path, ex, split_of(i)))
 
     args.out.mkdir(parents=True, exist_ok=True)
     facts, texts = [], []
@@ -74,7 +89,7 @@ def main(argv=None) -> int:
                           "text": p.text})
     order = list(range(len(texts)))
     rng.shuffle(order)
-    batches = 8
+    batches = args.batches
     for b in range(batches):
         with open(args.out / f"batch_{b + 1}.jsonl", "w") as f:
             for i in order[b::batches]:
