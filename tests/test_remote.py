@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import shutil
 import signal
 import socket
@@ -123,9 +124,18 @@ def _plain(term):
     return ("value", term.value)
 
 
+def _given(nq) -> list[tuple[str, str]]:
+    """Values for the parameters a query cannot run without, from its own example; the others keep their defaults."""
+    example = dict(re.findall(r"-p\s+(\w+)\s+(\S+)", nq.example))
+    required = [p.name for p in nq.params if getattr(p, "required", False)]
+    missing = [name for name in required if name not in example]
+    assert not missing, f"{nq.name}: no example value for the required parameters {missing}"
+    return [(name, example[name]) for name in required]
+
+
 def _answer(store, name):
     nq = named_queries()[name]
-    subs = bindings(nq, [], load_register(store.extra_registers()), store.scheme_ids())
+    subs = bindings(nq, _given(nq), load_register(store.extra_registers()), store.scheme_ids())
     result = store.query(nq.text, subs)
     variables = [v.value for v in result.variables]
     return variables, Counter(tuple(_plain(row[v]) for v in variables) for row in result)
