@@ -28,6 +28,8 @@ from ofsted_kg.extract.store import CATALOGUE_GRAPH, Store
 MAX_ROWS = 10000  # Virtuoso's ResultSetMaxRows here: above every named query's answer on the seeds
 USER, PASSWORD = "dba", "dba"  # the default account of a fresh database, reachable only on 127.0.0.1
 INSTALL = "apt-get install -y --no-install-recommends virtuoso-opensource-7-bin"
+# named queries with no answer on the five seeds, and why
+EMPTY_ON_SEEDS = {"neighbour-themes": "no seed authority is a statistical neighbour of another"}
 
 
 def run(*args, **kw):
@@ -196,7 +198,10 @@ def test_remote_named_query_answers_as_embedded(remote, seed_store, name):
     local_vars, local_rows = _answer(Store(seed_store, read_only=True), name)
     remote_vars, remote_rows = _answer(_store(remote), name)
     assert remote_vars == local_vars
-    assert sum(local_rows.values()) > 0, f"{name}: no answer on the seeds, nothing compared"
+    if name in EMPTY_ON_SEEDS:  # compared all the same: the server must run it and find nothing too
+        assert sum(local_rows.values()) == 0, f"{name} answers on the seeds now: drop it from EMPTY_ON_SEEDS"
+    else:
+        assert sum(local_rows.values()) > 0, f"{name}: no answer on the seeds, nothing compared"
     assert remote_rows == local_rows, (f"{name}: only embedded {list((local_rows - remote_rows).items())[:5]}; "
                                        f"only Virtuoso {list((remote_rows - local_rows).items())[:5]}")
 
