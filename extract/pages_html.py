@@ -90,6 +90,11 @@ def _num(n: int) -> str:
     return f"{n:,}"
 
 
+def _count(n: int, word: str) -> str:
+    """'1 evaluation', '2 evaluations'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def _polarity_cells(counts: Counter, total_link: str | None = None) -> str:
     findings = sum(counts[p] for p in POLARITIES)
     shown = f'<a href="{total_link}">{_num(findings)}</a>' if total_link and findings else _num(findings)
@@ -286,7 +291,7 @@ def _theme_passages(f, here: str) -> str:
             '</label><button type="submit">Show</button></form>')
     first = (f.page - 1) * PAGE_SIZE + 1 if f.shown else 0
     last = first + len(f.shown) - 1 if f.shown else 0
-    counts = f'<p class="numbers" id="passage-count">{_num(f.selected)} passages; {first}–{last} shown, newest first.</p>'
+    counts = f'<p class="numbers" id="passage-count">{_count(f.selected, "passage")}; {first}–{last} shown, newest first.</p>'
     pager = ""
     if f.pages > 1:
         links = []
@@ -363,7 +368,8 @@ def authority_page(f) -> tuple[str, str]:
     else:
         rows = []
         for ev in reversed(tl.evaluations):
-            grades = " ".join(_grade(f"{j.area_label}: {j.grade_label}", j.rank) for j in ev.judgements) \
+            judgements = sorted(ev.judgements, key=lambda j: j.area_id != "overall")  # overall first
+            grades = " ".join(_grade(f"{j.area_label}: {j.grade_label}", j.rank) for j in judgements) \
                 or '<span class="hint">no grades</span>'
             href = source_href(ev.document, ev.file, None)
             doc = f'<a href="{escape(href)}">{escape(ev.file)}</a>' if href else escape(ev.file)
@@ -371,7 +377,7 @@ def authority_page(f) -> tuple[str, str]:
                         f"<td>{escape(ev.kind_label)}</td><td>{grades}</td><td>{doc}</td></tr>")
         graded = sum(len(ev.judgements) for ev in tl.evaluations)
         history = ('<section id="judgements"><h2>Judgement history</h2>'
-                   f'<p class="numbers">{len(tl.evaluations)} evaluations, {graded} graded judgements.</p>'
+                   f'<p class="numbers">{_count(len(tl.evaluations), "evaluation")}, {_count(graded, "graded judgement")}.</p>'
                    f"<figure>{inline_svg(f.timeline_svg)}</figure>"
                    '<table class="data timeline"><thead><tr><th>date</th><th>evaluation</th><th>judgements</th>'
                    f'<th>document</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
@@ -382,7 +388,7 @@ def authority_page(f) -> tuple[str, str]:
         theme_rows.append(f'<tr><td><a href="/theme/{quote(t)}">{escape(f.concepts.label("theme", t))}</a></td>'
                           f'{_polarity_cells(counts, passages)}<td class="n">{len(f.theme_evaluations[t])}</td></tr>')
     themes = ('<section id="themes"><h2>Themes</h2>'
-              f'<p class="numbers">{_num(f.findings)} findings; {len(f.themes)} themes. A finding can carry several '
+              f'<p class="numbers">{_count(f.findings, "finding")}; {_count(len(f.themes), "theme")}. A finding can carry several '
               "themes. Follow a count for the passages.</p>"
               f'<table class="data"><thead><tr><th>theme</th>{POLARITY_HEAD}<th>evaluations</th></tr></thead>'
               f'<tbody>{"".join(theme_rows)}</tbody></table></section>')
@@ -404,8 +410,8 @@ def authority_page(f) -> tuple[str, str]:
                       f'{" · " + themes_of if themes_of else ""}</p></article></li>')
     if current is not None:
         groups.append("</ol>")
-    recs = (f'<section id="recommendations"><h2>Recommendations</h2><p class="numbers">{len(f.recommendations)} '
-            f'recommendations, newest evaluation first.</p>{"".join(groups)}</section>')
+    recs = (f'<section id="recommendations"><h2>Recommendations</h2><p class="numbers">'
+            f'{_count(len(f.recommendations), "recommendation")}, newest evaluation first.</p>{"".join(groups)}</section>')
     return served(f"{f.name} ({f.code})", "Judgements, themes and recommendations in the store.",
                   "".join(intro) + history + themes + recs, "/authorities")
 
