@@ -177,6 +177,7 @@ _network_cache: dict[tuple, bytes] = {}  # a worker's pages by parameters: a rel
 @worker_call("pages.network")
 def network_call(ctx, store, params: list[tuple[str, str]], max_rows: int) -> Outcome:
     key = tuple(params)
+    log.debug("network page %s: %s", key, "kept" if key in _network_cache else "to make")
     if key not in _network_cache:
         status, page = _network(ctx, store, params)
         if status != 200:
@@ -484,6 +485,8 @@ def source_call(ctx, store, params, max_rows: int) -> Outcome:
         return error(404, f"/source/{doc}: the document's recorded SHA-256 does not match its IRI; not served")
     data = _read_source(path)
     if data is None or hashlib.sha256(data).hexdigest() != digest:
+        log.warning("/source/%s: not served: %s is missing, not a regular file, or changed since it was ingested",
+                    doc, path)
         return error(404, f"/source/{doc}: {name} is no longer at the path it was ingested from, or has changed "
                           "since; only the file as ingested is served")
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""

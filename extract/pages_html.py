@@ -9,6 +9,7 @@ server).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from .draw import GRADE_COLOURS, UNGRADED_COLOUR
 from .html import csp, inline_svg, network_page, page, script_json
 from .ns import ID
 from .resources import read_text
+
+log = logging.getLogger(__name__)
 
 DOCUMENT_PREFIX = str(ID["document/"])
 POLARITIES = ("weakness", "mixed", "strength", "neutral")
@@ -41,6 +44,7 @@ def served(title: str, subtitle: str, body: str, current: str, scripts: list[str
            connect: str = "'none'") -> tuple[str, str]:
     """A served page and its policy. `title` and `subtitle` are plain text; `body` is escaped HTML."""
     scripts = list(scripts)
+    log.debug("page %r: %d characters of body", title, len(body))
     text = page(title, subtitle, f'<div class="content">{body}</div>', scripts, data, nav=nav(current),
                 connect=connect, form_action="'self'")
     return text, csp(scripts, connect, "'self'") + FRAME
