@@ -112,6 +112,10 @@
     el("h2", n.label, panel);
     el("p", n.findings + " findings in " + n.authorities + " authorities; " + n.weakness + " weakness (" +
       pct(n.share) + "), " + n.strength + " strength; " + community(n) + ".", panel, "numbers");
+    if (typeof data.themeLink === "string") {  // served by ofsted-kg serve: the theme's own page
+      var link = el("a", "All passages, authorities and the trend of " + n.label, el("p", null, panel), "theme-link");
+      link.href = data.themeLink + encodeURIComponent(n.id);
+    }
     el("h3", "Strongest partners (by " + data.measure + ")", panel);
     var partners = partnersOf(n);
     var pairBox;

@@ -24,26 +24,32 @@ def script_json(obj) -> str:
     return text
 
 
-def _csp(scripts: list[str]) -> str:
-    """A Content-Security-Policy that loads nothing from anywhere and runs only our own inline scripts."""
+def csp(scripts: list[str], connect: str = "'none'", form_action: str = "'none'") -> str:
+    """A Content-Security-Policy that loads nothing from anywhere and runs only our own inline scripts.
+
+    `connect` and `form_action` are the sources scripts may fetch from and forms may send to
+    (the served pages allow 'self'; a file page allows nothing).
+    """
     hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() + "'"
                       for s in scripts)
     return (f"default-src 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}; style-src 'unsafe-inline'; "
-            "img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'")
+            f"img-src data:; connect-src {connect}; form-action {form_action}; base-uri 'none'")
 
 
-def page(title: str, subtitle: str, body: str, scripts: list[str] = (), data: str | None = None) -> str:
-    """A whole page. `title` and `subtitle` are plain text; `body` is HTML the caller has escaped."""
+def page(title: str, subtitle: str, body: str, scripts: list[str] = (), data: str | None = None, nav: str = "",
+         connect: str = "'none'", form_action: str = "'none'") -> str:
+    """A whole page. `title` and `subtitle` are plain text; `body` and `nav` are HTML the caller has escaped."""
     scripts = list(scripts)
     log.debug("page %r: %d scripts, %d characters of data", title, len(scripts), len(data or ""))
     data_block = f'<script type="application/json" id="graph-data">{data}</script>\n' if data is not None else ""
     script_blocks = "".join(f"<script>{s}</script>\n" for s in scripts)
+    policy = csp(scripts, connect, form_action)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{escape(_csp(scripts))}\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{escape(policy)}\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<title>{escape(title)}</title>\n<style>{read_text('charts', 'page.css')}</style>\n</head>\n<body>\n"
-        f"<header><h1>{escape(title)}</h1><p>{escape(subtitle)}</p></header>\n{body}\n{data_block}{script_blocks}"
+        f"{nav}<header><h1>{escape(title)}</h1><p>{escape(subtitle)}</p></header>\n{body}\n{data_block}{script_blocks}"
         "</body>\n</html>\n"
     )
 
@@ -83,7 +89,10 @@ def network_data(G, passages: dict, by_theme: dict, by_pair: dict, partners: int
     }
 
 
-def network_page(G, passages: dict, by_theme: dict, by_pair: dict, partners: int, title: str) -> str:
+def network_page(G, passages: dict, by_theme: dict, by_pair: dict, partners: int, title: str, *,
+                 controls: str = "", theme_link: str | None = None, **page_options) -> str:
+    """The interactive network. Served by ofsted-kg serve, it has `controls` (escaped HTML: the filter form)
+    above the chart, links from a clicked theme to `theme_link` + its id, and `page_options` for page()."""
     g = G.graph
     subtitle = (f"{len(G)} themes, {G.number_of_edges()} pairs found on the same finding; {g['findings_total']} findings "
                 f"({g['themed_findings']} with a theme) of {g['authorities_total']} authorities; {g['filters']}.")
@@ -92,7 +101,7 @@ def network_page(G, passages: dict, by_theme: dict, by_pair: dict, partners: int
         f'<span class="legend"><span class="swatch" style="border-color:{community_colour(i)}"></span>'
         f"community {i + 1}</span>" for i in range(min(g["communities"], 10)))
     body = (
-        '<div class="controls">'
+        f'{controls}<div class="controls">'
         '<span class="legend">size: authorities with a finding on the theme</span>'
         f'<span class="legend">fill: share of weakness findings <span class="scale"></span> 0–{g["weakness_scale"]:.0%}</span>'
         f'<span class="legend">ring: community</span>{communities}'
@@ -104,8 +113,10 @@ def network_page(G, passages: dict, by_theme: dict, by_pair: dict, partners: int
         'xmlns="http://www.w3.org/2000/svg"></svg><div id="tooltip"></div></div>'
         '<aside id="panel" aria-live="polite"></aside></main>'
     )
-    data = script_json(network_data(G, passages, by_theme, by_pair, partners, title, subtitle))
-    return page(title, subtitle, body, [read_text("charts", "network.js")], data)
+    data = network_data(G, passages, by_theme, by_pair, partners, title, subtitle)
+    if theme_link is not None:
+        data["themeLink"] = theme_link
+    return page(title, subtitle, body, [read_text("charts", "network.js")], script_json(data), **page_options)
 
 
 # ---------------------------------------------------------------------------- heatmap
@@ -135,9 +146,14 @@ def heatmap_page(hm, title: str, subtitle: str) -> str:
 
 # ---------------------------------------------------------------------------- timeline
 
+def inline_svg(svg: str) -> str:
+    """matplotlib's SVG (text drawn as paths) for inlining in a page: no prolog, no comments holding text."""
+    return re.sub(r"<!--.*?-->", "", svg[svg.index("<svg"):], flags=re.S)
+
+
 def timeline_page(tl, title: str, subtitle: str, svg: str) -> str:
     """The timeline as matplotlib's SVG (text drawn as paths) above a table of the same facts."""
-    svg = re.sub(r"<!--.*?-->", "", svg[svg.index("<svg"):], flags=re.S)  # no prolog, no comments holding text
+    svg = inline_svg(svg)
     rows = []
     for ev in tl.evaluations:
         grades = " ".join(

@@ -129,7 +129,8 @@ def _concepts(store) -> tuple[dict[str, set[str]], dict[str, str], dict[str, str
     return dict(scheme_ids), labels, theme_ids
 
 
-def _authorities(store) -> dict[str, AuthorityInfo]:
+def known_authorities(store) -> dict[str, AuthorityInfo]:
+    """Every authority of the registers in the store, by IRI (its English label when it has several)."""
     out: dict[str, AuthorityInfo] = {}
     for row in store.query(chart_query("authorities")):
         iri, name = row["authority"].value, row["name"]
@@ -147,7 +148,7 @@ def select(store, filters: Filters) -> Selection:
     on the on-disk store than one query joining them all.
     """
     scheme_ids, labels, theme_ids = _concepts(store)
-    known = _authorities(store)
+    known = known_authorities(store)
     authority_terms = []
     if filters.authorities or filters.neighbours_of is not None:
         from .register import load_register

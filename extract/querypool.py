@@ -16,6 +16,7 @@ switches to it once it is ready; workers of the old one finish their query and e
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing as mp
 import os
@@ -24,6 +25,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import recv_handle, send_handle
@@ -43,12 +45,14 @@ class Job:
 
     kind "sparql": `query` is SPARQL text, run over the given dataset (default: the union
     of all graphs as the default graph). kind "named": `query` is a named query's name and
-    `params` its (name, value) pairs, bound as RDF terms in the worker.
+    `params` its (name, value) pairs, bound as RDF terms in the worker. kind "call": `query`
+    is the name of a function registered with `worker_call` (a page of extract/pages.py),
+    called in the worker with the store and `params`; it returns the whole Outcome.
     """
 
     kind: str
     query: str
-    fmt: str  # a results.Format name, chosen by the server for the query's form
+    fmt: str  # a results.Format name, chosen by the server for the query's form ("" for a call)
     params: list[tuple[str, str]] = field(default_factory=list)
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
@@ -81,10 +85,29 @@ class LoadInfo:
 
 # ------------------------------------------------------------------ in the worker
 
+_CALLS: dict[str, Callable[..., Outcome]] = {}
+
+
+def worker_call(name: str):
+    """Register a function that a Job of kind "call" names; it runs in a worker.
+
+    The function takes (ctx, store, params, max_rows): the loader's _Context (its `register`
+    and `scheme_ids` bind parameters), the store to query, the Job's (name, value) pairs and
+    the row cap; it returns an Outcome. Only registered names can be called, and only the
+    server chooses them: a URL never names a function. A module holding such functions is
+    named in QueryPool's `preload`, so the loader imports it (and what it imports) once, before
+    it forks any worker.
+    """
+    def register(fn):
+        _CALLS[name] = fn
+        return fn
+    return register
+
+
 class _Context:
     """What every worker inherits from its loader: the store and the values that bind parameters."""
 
-    def __init__(self, path: Path, in_memory: bool):
+    def __init__(self, path: Path, in_memory: bool, preload: tuple[str, ...] = ()):
         from .queries import named_queries
         from .register import load_register
         from .store import Store
@@ -92,6 +115,8 @@ class _Context:
         self.path, self.in_memory = path, in_memory
         start = time.monotonic()
         named_queries()  # parsed once here, not in every worker
+        for module in preload:  # the worker calls' modules, imported once here, not in every worker
+            importlib.import_module(module)
         if in_memory:
             disk = Store(path, read_only=True)
             self.store = disk.snapshot()
@@ -156,6 +181,10 @@ def _run(ctx: _Context, job: Job, max_rows: int) -> Outcome:
     store = ctx.open()
     start = time.monotonic()
     try:
+        if job.kind == "call":
+            if job.query not in _CALLS:
+                return error(500, f"no worker call named '{job.query}' (is its module in the pool's preload?)")
+            return _CALLS[job.query](ctx, store, list(job.params), max_rows)
         if job.kind == "named":
             nq = named_queries()[job.query]  # by name only: a URL never names a file
             subs = bindings(nq, list(job.params), ctx.register, ctx.scheme_ids)
@@ -222,13 +251,13 @@ def _worker(conn: Connection, ctx: _Context, max_rows: int) -> None:
         conn.send(_run(ctx, job, max_rows))
 
 
-def _loader_main(ctrl: Connection, path: str, in_memory: bool, max_rows: int) -> None:
+def _loader_main(ctrl: Connection, path: str, in_memory: bool, max_rows: int, preload: tuple[str, ...] = ()) -> None:
     """The loader process: load once, then fork a worker for each request for one."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the server decides
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # SIGHUP means "reload" to the server, never "stop" here
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
     try:
-        ctx = _Context(Path(path), in_memory)
+        ctx = _Context(Path(path), in_memory, preload)
     except StoreError as err:
         ctrl.send(("error", err.message))
         return
@@ -281,10 +310,10 @@ class _Worker:
 class _Loader:
     """A loader process and its idle workers."""
 
-    def __init__(self, path: Path, in_memory: bool, max_rows: int):
+    def __init__(self, path: Path, in_memory: bool, max_rows: int, preload: tuple[str, ...] = ()):
         ctx = mp.get_context("spawn")  # a fresh interpreter: no server threads to copy into the forks
         self._ctrl, theirs = ctx.Pipe()
-        self._process = ctx.Process(target=_loader_main, args=(theirs, str(path), in_memory, max_rows),
+        self._process = ctx.Process(target=_loader_main, args=(theirs, str(path), in_memory, max_rows, preload),
                                     name="ofsted-kg-loader", daemon=True)
         self._process.start()
         theirs.close()
@@ -347,16 +376,17 @@ class QueryPool:
     """At most `workers` queries at once, each stopped after `timeout` seconds, answers cut at `max_rows`."""
 
     def __init__(self, path: Path, *, in_memory: bool = True, workers: int = 2, timeout: float = 30.0,
-                 max_rows: int = 100_000):
+                 max_rows: int = 100_000, preload: tuple[str, ...] = ()):
         self.path, self.in_memory = Path(path), in_memory
         self.workers, self.timeout, self.max_rows = workers, timeout, max_rows
+        self.preload = tuple(preload)  # modules of worker calls (see worker_call)
         self._slots = threading.BoundedSemaphore(workers)
         self._loader: _Loader | None = None
         self._reload_lock = threading.Lock()
 
     def start(self) -> LoadInfo:
         """Load the store (in a loader process); returns what was loaded and how long it took."""
-        self._loader = _Loader(self.path, self.in_memory, self.max_rows)
+        self._loader = _Loader(self.path, self.in_memory, self.max_rows, self.preload)
         return self._loader.info
 
     @property
@@ -368,7 +398,7 @@ class QueryPool:
         if not self._reload_lock.acquire(blocking=False):
             return None
         try:
-            new = _Loader(self.path, self.in_memory, self.max_rows)
+            new = _Loader(self.path, self.in_memory, self.max_rows, self.preload)
             old, self._loader = self._loader, new
             old.retire()
             return new.info

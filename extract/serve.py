@@ -108,6 +108,7 @@ class App:
 
     def __init__(self):
         self.routes: list[tuple[tuple[str, ...], re.Pattern, Callable[..., Response]]] = []
+        self.links: list[tuple[str, str]] = []  # (path, what it shows): listed on the index page by plugins
 
     def route(self, pattern: str, methods: tuple[str, ...] = ("GET",)):
         def register(handler):
@@ -131,7 +132,8 @@ class App:
         if allowed:
             methods = ", ".join(sorted(allowed))
             return text_response(405, f"{request.path} answers {methods} only", Allow=methods)
-        return text_response(404, f"{request.path}: nothing here (endpoints: /sparql, /queries, /queries/NAME)")
+        more = "".join(f", {path}" for path, _ in self.links)
+        return text_response(404, f"{request.path}: nothing here (endpoints: /sparql, /queries, /queries/NAME{more})")
 
 
 # ------------------------------------------------------------------ reading queries
@@ -254,10 +256,13 @@ def make_app(pool: QueryPool, base_url: str, plugins=()) -> App:
         limits = {"timeout_seconds": pool.timeout, "max_rows": pool.max_rows, "workers": pool.workers}
         if not _prefers_html(request):
             return _json({"sparql": f"{base_url}/sparql", "queries": f"{base_url}/queries",
-                          "documents": info.documents, "limits": limits})
+                          "documents": info.documents, "limits": limits,
+                          "pages": {path: f"{base_url}{path}" for path, _ in app.links}})
+        pages = "".join(f'<li><a href="{html.escape(path)}"><code>{html.escape(path)}</code></a>: {html.escape(what)}</li>'
+                        for path, what in app.links)
         return _page("ofsted-kg", (
             f"<p>{info.documents} documents. Time limit {pool.timeout:g} s a query, at most "
-            f"{pool.max_rows} rows an answer.</p><ul>"
+            f"{pool.max_rows} rows an answer.</p><ul>{pages}"
             "<li><a href=\"/sparql\"><code>/sparql</code></a>: the SPARQL 1.1 Protocol endpoint (GET or POST a query)</li>"
             "<li><a href=\"/queries\"><code>/queries</code></a>: the named queries, each at <code>/queries/NAME</code></li>"
             "</ul>"))
@@ -497,6 +502,7 @@ def _watch(pool: QueryPool, interval: float, loaded: tuple, stopped: threading.E
 def run_serve(config: ServeConfig, on_ready: Callable[[str, LoadInfo], None] | None = None, plugins=()) -> None:
     """Load the store, serve until SIGINT or SIGTERM; SIGHUP (or a change seen with `watch`) reloads.
 
+    The analysts' pages (extract/pages.py) are always served, before any other `plugins`.
     Raises InputError if the address cannot be bound and StoreError if the store cannot be read.
     """
     server_class = _Server6 if ":" in config.host else _Server
@@ -506,8 +512,11 @@ def run_serve(config: ServeConfig, on_ready: Callable[[str, LoadInfo], None] | N
         raise InputError(f"{config.host}:{config.port}: cannot listen there ({err.strerror})") from err
     host = f"[{config.host}]" if ":" in config.host else config.host
     base_url = f"http://{host}:{server.server_address[1]}"
+    from . import pages
+
+    plugins = (pages.install, *plugins)
     pool = QueryPool(config.store, in_memory=config.in_memory, workers=config.workers,
-                     timeout=config.timeout, max_rows=config.max_rows)
+                     timeout=config.timeout, max_rows=config.max_rows, preload=pages.PRELOAD)
     stopped = threading.Event()
 
     def stop(signum, frame):

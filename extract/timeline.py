@@ -31,6 +31,7 @@ class Evaluation:
     date: date | None
     file: str
     judgements: list[Judgement] = field(default_factory=list)
+    document: str = ""  # its IRI
 
 
 @dataclass
@@ -49,10 +50,11 @@ class Timeline:
         return ["evaluation", *areas]
 
 
-def build_timeline(store, authority: str) -> Timeline:
+def build_timeline(store, authority: str, register=None) -> Timeline:
+    """The authority's evaluations (`authority`: a DfE code or a name the register resolves)."""
     from .register import load_register
 
-    register = load_register(store.extra_registers())
+    register = register if register is not None else load_register(store.extra_registers())
     term: ox.NamedNode = to_term(Param("authority", "authority", None, ""), authority, register)
     code = term.value.rsplit("/", 1)[1]
     evaluations: dict[str, Evaluation] = {}
@@ -61,7 +63,7 @@ def build_timeline(store, authority: str) -> Timeline:
         if iri not in evaluations:
             when = row["date"]
             evaluations[iri] = Evaluation(iri, row["kind_label"].value, date.fromisoformat(when.value) if when else None,
-                                          row["file"].value)
+                                          row["file"].value, document=row["document"].value)
         if row["area_id"] is not None:
             evaluations[iri].judgements.append(Judgement(row["area_id"].value, row["area_label"].value,
                                                          row["grade_id"].value, row["grade_label"].value,
