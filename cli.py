@@ -275,7 +275,7 @@ def queries():
     for name, nq in sorted(named_queries().items()):
         click.echo(f"{name}\n    {nq.description}")
         for p in nq.params:
-            default = f" [default: {p.default}]" if p.default is not None else ""
+            default = " (required)" if p.required else f" [default: {p.default}]" if p.default is not None else ""
             click.echo(f"    -p {p.name} <{p.type}>  {p.description}{default}")
         if nq.example:
             click.echo(f"    example: {nq.example}")

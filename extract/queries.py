@@ -19,12 +19,16 @@ TYPES = ("integer", "string", "date", "iri", "authority", *SCHEME_TYPES)
 _PARAM = re.compile(r"^#\s+(\w+)\s+(\w+)\s+(\S+)\s+(.*)$")
 
 
+REQUIRED = "required"  # in a header's default column: the parameter must be given
+
+
 @dataclass
 class Param:
     name: str
     type: str
     default: str | None  # None: unbound, which matches anything
     description: str
+    required: bool = False
 
 
 @dataclass
@@ -66,8 +70,8 @@ def parse_query(name: str, text: str) -> NamedQuery:
             if not m or m.group(2) not in TYPES:
                 raise InputError(f"{name}.rq: cannot read the parameter line '{body}' "
                                  f"(expected: name type default description; types: {', '.join(TYPES)})")
-            default = None if m.group(3) == "-" else m.group(3)
-            params.append(Param(m.group(1), m.group(2), default, m.group(4).strip()))
+            default = None if m.group(3) in ("-", REQUIRED) else m.group(3)
+            params.append(Param(m.group(1), m.group(2), default, m.group(4).strip(), m.group(3) == REQUIRED))
         elif block == "example" and body:
             example.append(body)
     return NamedQuery(name, text, " ".join(desc), params, "\n".join(example))
@@ -225,13 +229,21 @@ def with_values(text: str, values: dict) -> str:
 
 
 def bindings(nq: NamedQuery, given: list[tuple[str, str]], register=None, scheme_ids=None) -> dict:
+    """The RDF terms of the parameters `given` ([(name, value)]) and of the defaults of the rest."""
     subs = {}
     seen = set()
     for name, value in given:
         param = nq.param(name)
+        if name in seen:
+            raise InputError(f"parameter {name} of query {nq.name} is given more than once")
         subs[name] = to_term(param, value, register, scheme_ids)
         seen.add(name)
     for param in nq.params:
-        if param.name not in seen and param.default is not None:
+        if param.name in seen:
+            continue
+        if param.required:
+            raise InputError(f"query {nq.name} needs the parameter {param.name} ({param.type}: {param.description}); "
+                             f"give it with -p {param.name} VALUE")
+        if param.default is not None:
             subs[param.name] = to_term(param, param.default, register, scheme_ids)
     return subs
