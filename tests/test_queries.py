@@ -567,3 +567,70 @@ def test_queries_header_parsing_and_required_parameters():
         bindings(nq, [])
     with pytest.raises(InputError, match="cannot read the parameter line"):
         parse_query("t", "# x\n# Parameters:\n#   who  colour  -  whom\nSELECT * {}")
+
+
+# ------------------------------------------------------------------ output formats
+
+TERMS = ('# Terms of each kind.\n'
+         'SELECT ?iri ?plain ?lang ?number ?blank ?none WHERE {\n'
+         '  VALUES (?iri ?plain ?lang ?number) { (<http://example.org/a> "x, \\"y\\"\\n\\tz" "Reading"@en 42) }\n'
+         '  BIND (BNODE() AS ?blank)\n}\n')
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from ofsted_kg.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return result.stdout_bytes.decode("utf-8")  # as written: click's .stdout turns CRLF into LF
+
+
+@pytest.fixture(scope="module")
+def terms_rq(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rq") / "terms.rq"
+    path.write_text(TERMS, encoding="utf-8")
+    return path
+
+
+def test_queries_json_is_sparql_results_json(seed_store, terms_rq):
+    import json
+
+    data = json.loads(_cli("query", terms_rq, "-S", seed_store, "-f", "json"))
+    assert data["head"]["vars"] == ["iri", "plain", "lang", "number", "blank", "none"]
+    (row,) = data["results"]["bindings"]
+    assert row["iri"] == {"type": "uri", "value": "http://example.org/a"}
+    assert row["plain"] == {"type": "literal", "value": 'x, "y"\n\tz'}  # xsd:string: no datatype written
+    assert row["lang"] == {"type": "literal", "value": "Reading", "xml:lang": "en"}
+    assert row["number"] == {"type": "literal", "value": "42", "datatype": "http://www.w3.org/2001/XMLSchema#integer"}
+    assert row["blank"]["type"] == "bnode" and row["blank"]["value"]
+    assert "none" not in row  # unbound: left out
+
+
+def test_queries_csv_and_tsv_follow_the_sparql_formats(seed_store, terms_rq):
+    import csv
+    import io
+    import re
+
+    text = _cli("query", terms_rq, "-S", seed_store, "-f", "csv")
+    assert text.startswith("iri,plain,lang,number,blank,none\r\n") and text.endswith("\r\n")
+    head, row = list(csv.reader(io.StringIO(text, newline="")))
+    assert head == ["iri", "plain", "lang", "number", "blank", "none"]
+    assert row[:4] + row[5:] == ["http://example.org/a", 'x, "y"\n\tz', "Reading", "42", ""]
+    assert re.fullmatch(r"_:\w+", row[4])  # a blank node (a fresh label each run)
+    tsv = _cli("query", terms_rq, "-S", seed_store, "-f", "tsv")
+    assert re.fullmatch(re.escape("?iri\t?plain\t?lang\t?number\t?blank\t?none\n"
+                                  '<http://example.org/a>\t"x, \\"y\\"\\n\\tz"\t"Reading"@en\t'
+                                  '"42"^^<http://www.w3.org/2001/XMLSchema#integer>\t_:') + r"\w+\t\n", tsv), tsv
+
+
+def test_queries_markdown_table_and_limit(seed_store, terms_rq):
+    md = _cli("query", terms_rq, "-S", seed_store, "-f", "markdown").splitlines()
+    assert md[0] == "| iri | plain | lang | number | blank | none |" and md[1] == "|---|---|---|---|---|---|"
+    assert md[2].startswith('| http://example.org/a | x, "y" \tz | Reading | 42 | _:') and len(md) == 3
+    table = _cli("query", "recurring-themes", "-S", seed_store, "-l", "2").splitlines()
+    assert table[0].split() == ["theme", "label", "authorities", "evaluations", "findings"]
+    assert table[-1] == "(2 rows)" and len(table) == 5
+    rows = _cli("query", "judgements", "-S", seed_store, "-f", "csv", "-l", "3").splitlines()
+    assert len(rows) == 4
