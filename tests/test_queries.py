@@ -4,9 +4,9 @@ small invented history of one fictional authority; parameters are bound, never p
 
 from collections import Counter, defaultdict
 from datetime import date
-from itertools import combinations
 from decimal import Decimal
 from fractions import Fraction
+from itertools import combinations, pairwise
 from math import floor, isclose
 
 import pyoxigraph as ox
@@ -17,7 +17,7 @@ from ofsted_kg.extract.errors import InputError
 from ofsted_kg.extract.ns import ID, OFK
 from ofsted_kg.extract.queries import bindings, get_query, named_queries, parse_query, with_values
 from ofsted_kg.extract.register import load_register
-from ofsted_kg.extract.store import CATALOGUE_GRAPH, Store
+from ofsted_kg.extract.store import Store
 
 REQUIRED = {"theme": "cse", "authority": "Reading"}
 
@@ -63,11 +63,11 @@ class Facts:
         for doc in store.document_graphs():
             g = ox.NamedNode(doc)
 
-            def values(s, p):
+            def values(s, p, g=g):
                 return [q.object for q in store.ox.quads_for_pattern(s, _n(p), None, g)]
 
-            def one(s, p):
-                found = values(s, p)
+            def one(s, p, g=g):
+                found = values(s, p, g)
                 return found[0].value if found else None
 
             file = one(g, OFK.fileName)
@@ -329,7 +329,7 @@ def test_queries_persistent_themes(store, facts):
     """Reading: its committee report (2015), then the 2016 inspection, then the 2022 visit."""
     reading = sorted((rec["date"], e) for e, rec in facts.evaluations.items() if rec["authority"] == "870")
     expected = set()
-    for (d1, e1), (d2, e2) in zip(reading, reading[1:]):
+    for (d1, e1), (d2, e2) in pairwise(reading):
         first, second = _weak_themes(facts, e1), _weak_themes(facts, e2)
         for t in set(first) & set(second):
             expected.add((t, facts.evaluations[e1]["kind"], str(d1), first[t], facts.evaluations[e2]["kind"], str(d2), second[t]))
