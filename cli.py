@@ -248,47 +248,61 @@ FORMATS = ["table", "csv", "tsv", "json", "markdown"]
 
 
 def _cell(term) -> str:
+    """A term as plain text (CSV, the table, Markdown): an IRI or a literal's lexical form, _:label for a blank node."""
+    import pyoxigraph as ox
+
     if term is None:
         return ""
-    return term.value if hasattr(term, "value") else str(term)
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def _json_term(term) -> dict:
+    """A term as the SPARQL 1.1 Query Results JSON Format writes it."""
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = term.datatype.value
+    return out
 
 
 def format_rows(variables: list[str], rows: list[list], fmt: str) -> str:
-    if fmt == "json":
-        bindings = []
-        for row in rows:
-            b = {}
-            for var, term in zip(variables, row):
-                if term is None:
-                    continue
-                import pyoxigraph as ox
+    """Rows of terms (None where unbound) in one of FORMATS:
 
-                if isinstance(term, ox.NamedNode):
-                    b[var] = {"type": "uri", "value": term.value}
-                elif isinstance(term, ox.BlankNode):
-                    b[var] = {"type": "bnode", "value": term.value}
-                else:
-                    b[var] = {"type": "literal", "value": term.value}
-                    if term.language:
-                        b[var]["xml:lang"] = term.language
-                    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-                        b[var]["datatype"] = term.datatype.value
-            bindings.append(b)
+    json      the SPARQL 1.1 Query Results JSON Format: typed literals, language tags, blank nodes
+    csv       the SPARQL 1.1 CSV results format: plain values, RFC 4180 quoting, CRLF line ends
+    tsv       the SPARQL 1.1 TSV results format: ?variables, terms in N-Triples/Turtle syntax, LF line ends
+    markdown  a GitHub table; table: aligned columns, long cells cut, and a count of rows
+    """
+    if fmt == "json":
+        bindings = [{var: _json_term(term) for var, term in zip(variables, row) if term is not None} for row in rows]
         return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "tsv":
+        lines = ["\t".join(f"?{v}" for v in variables)]
+        lines += ["\t".join("" if term is None else str(term) for term in row) for row in rows]
+        return "\n".join(lines) + "\n"
     cells = [[_cell(t) for t in row] for row in rows]
-    if fmt in ("csv", "tsv"):
+    if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer = csv.writer(buf, lineterminator="\r\n")
         writer.writerow(variables)
         writer.writerows(cells)
         return buf.getvalue()
     if fmt == "markdown":
-        esc = [[c.replace("|", "\\|").replace("\n", " ") for c in row] for row in cells]
+        esc = [[c.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ") for c in row] for row in cells]
         lines = ["| " + " | ".join(variables) + " |", "|" + "---|" * len(variables)]
         lines += ["| " + " | ".join(row) + " |" for row in esc]
         return "\n".join(lines) + "\n"
     width = 60
-    shown = [[c.replace("\n", " ") if len(c) <= width else c[: width - 1] + "…" for c in row] for row in cells]
+    shown = [[c.replace("\n", " ") if len(c) <= width else c[: width - 1].replace("\n", " ") + "…" for c in row] for row in cells]
     widths = [max([len(v)] + [len(r[i]) for r in shown]) for i, v in enumerate(variables)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
@@ -335,6 +349,12 @@ def query(name, params, fmt, limit, output, store_path, remote):
 
     With --endpoint the query runs on that SPARQL server; an answer the server cut at
     its row or time limit is reported as an error, never shown as complete.
+
+    
+    Formats: table (aligned, long cells cut), csv and tsv (the SPARQL 1.1
+    CSV/TSV results formats; TSV keeps each term's type in Turtle syntax),
+    json (SPARQL 1.1 results JSON), markdown.
+    Example: ofsted-kg query theme-cooccurrence -p polarity weakness -f csv
     """
     _run_query(_store(store_path, read_only=True, remote=remote), name, params, fmt, limit, output)
 
@@ -347,7 +367,7 @@ def queries():
     for name, nq in sorted(named_queries().items()):
         click.echo(f"{name}\n    {nq.description}")
         for p in nq.params:
-            default = f" [default: {p.default}]" if p.default is not None else ""
+            default = " (required)" if p.required else f" [default: {p.default}]" if p.default is not None else ""
             click.echo(f"    -p {p.name} <{p.type}>  {p.description}{default}")
         if nq.example:
             click.echo(f"    example: {nq.example}")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from itertools import combinations
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 from .model import Extraction, Passage
-from .ns import AREA, GRADE, ID, KIND, OFK, POLARITY, THEME
+from .ns import AREA, GRADE, ID, KIND, OFK, POLARITY, THEME, THEME_PAIR
 
 KIND_LABELS = {
     "ilacs-standard": "ILACS standard inspection", "ilacs-short": "ILACS short inspection",
@@ -62,7 +64,8 @@ _P = {name: _iri(OFK[name]) for name in (
     "sha256", "fileName", "sourcePath", "extractorVersion", "pageCount", "authority", "kind", "source",
     "startDate", "endDate", "publishedDate", "evaluation", "area", "grade", "text", "ordinal", "charStart",
     "charEnd", "number", "paragraphLabel", "section", "page", "polarity", "underpinsRecommendation",
-    "theme", "mention", "mentionOf", "matchedText")}
+    "theme", "mention", "mentionOf", "matchedText", "ThemeTally", "tallyEvaluation", "tallyTheme",
+    "tallyPolarity", "findingCount", "themePair")}
 _BOOLEAN, _INTEGER, _DATE = _iri(XSD.boolean), _iri(XSD.integer), _iri(XSD.date)
 _ID = str(ID)
 
@@ -118,6 +121,9 @@ def _passage(add, node: str, p: Passage, eval_node: str, key: str, tag: str, eva
         add(node, P["underpinsRecommendation"], lit(p.underpins_recommendation))
     for theme in p.themes:
         add(node, P["theme"], _iri(THEME[theme]))
+    if finding:
+        for first, second in combinations(sorted(set(p.themes)), 2):
+            add(node, P["themePair"], _iri(theme_pair_iri(first, second)))
     for j, m in enumerate(p.mentions, start=1):
         mnode = f"<{_ID}mention/{key}-{tag}{p.ordinal}-{j}>"
         add(node, P["mention"], mnode)
@@ -127,6 +133,44 @@ def _passage(add, node: str, p: Passage, eval_node: str, key: str, tag: str, eva
         add(mnode, P["matchedText"], lit(m.text))
         add(mnode, P["charStart"], lit(m.start))
         add(mnode, P["charEnd"], lit(m.end))
+
+
+def theme_pair_iri(first: str, second: str) -> URIRef:
+    """The ofk:ThemePair of two theme ids, given in alphabetical order."""
+    return THEME_PAIR[f"{first}/{second}"]
+
+
+def theme_pairs(themes: Graph) -> Graph:
+    """An ofk:ThemePair for every two themes of theme:scheme in `themes` (the reference data)."""
+    from rdflib import Literal
+    from rdflib.namespace import SKOS
+
+    labels = {}
+    for concept in themes.subjects(SKOS.inScheme, THEME.scheme):
+        notation = themes.value(concept, SKOS.notation)
+        if notation is not None:
+            labels[str(notation)] = themes.value(concept, SKOS.prefLabel)
+    out = Graph()
+    for first, second in combinations(sorted(labels), 2):
+        pair = theme_pair_iri(first, second)
+        out.add((pair, RDF.type, OFK.ThemePair))
+        out.add((pair, RDFS.label, Literal(f"{labels[first]} and {labels[second]}", lang="en")))
+        out.add((pair, OFK.firstTheme, THEME[first]))
+        out.add((pair, OFK.secondTheme, THEME[second]))
+    return out
+
+
+def _tallies(add, eval_node: str, findings: list[Passage], key: str, n: int) -> None:
+    """One ofk:ThemeTally per theme and polarity of the evaluation's findings: how many carry both."""
+    P = _P
+    counts = Counter((theme, p.polarity or "neutral") for p in findings for theme in set(p.themes))
+    for (theme, polarity), count in sorted(counts.items()):
+        node = f"<{_ID}tally/{key}-{n}-{theme}-{polarity}>"
+        add(node, _TYPE, P["ThemeTally"])
+        add(node, P["tallyEvaluation"], eval_node)
+        add(node, P["tallyTheme"], _iri(THEME[theme]))
+        add(node, P["tallyPolarity"], _iri(POLARITY[polarity]))
+        add(node, P["findingCount"], lit(count))
 
 
 def build_document_graph(ex: Extraction, version: str) -> DocumentGraph:
@@ -172,6 +216,7 @@ def build_document_graph(ex: Extraction, version: str) -> DocumentGraph:
             add(jnode, P["grade"], _iri(GRADE[j.grade]))
         for p in ev.findings:
             _passage(add, f"<{_ID}finding/{key}-{p.ordinal}>", p, node, key, "f", label)
+        _tallies(add, node, ev.findings, key, n)
         for p in ev.recommendations:
             _passage(add, f"<{_ID}recommendation/{key}-{p.ordinal}>", p, node, key, "r", label)
     return DocumentGraph(iri, list(out))

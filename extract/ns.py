@@ -5,6 +5,7 @@ from rdflib.namespace import DefinedNamespace
 
 ID = Namespace("https://w3id.org/ofsted-kg/id/")
 THEME = Namespace("https://w3id.org/ofsted-kg/theme/")
+THEME_PAIR = Namespace("https://w3id.org/ofsted-kg/theme-pair/")
 GRADE = Namespace("https://w3id.org/ofsted-kg/grade/")
 AREA = Namespace("https://w3id.org/ofsted-kg/area/")
 KIND = Namespace("https://w3id.org/ofsted-kg/kind/")
@@ -28,6 +29,8 @@ class OFK(DefinedNamespace):
     Recommendation: URIRef
     SelfEvaluation: URIRef
     ThemeMention: URIRef
+    ThemePair: URIRef
+    ThemeTally: URIRef
     area: URIRef
     authority: URIRef
     charEnd: URIRef
@@ -38,6 +41,8 @@ class OFK(DefinedNamespace):
     extractorVersion: URIRef
     fictional: URIRef
     fileName: URIRef
+    findingCount: URIRef
+    firstTheme: URIRef
     gradableArea: URIRef
     grade: URIRef
     gssCode: URIRef
@@ -59,12 +64,17 @@ class OFK(DefinedNamespace):
     rank: URIRef
     region: URIRef
     regionCode: URIRef
+    secondTheme: URIRef
     section: URIRef
     sha256: URIRef
     source: URIRef
     sourcePath: URIRef
     startDate: URIRef
     statisticalNeighbour: URIRef
+    tallyEvaluation: URIRef
+    tallyPolarity: URIRef
+    tallyTheme: URIRef
     text: URIRef
     theme: URIRef
+    themePair: URIRef
     underpinsRecommendation: URIRef

@@ -19,12 +19,16 @@ TYPES = ("integer", "string", "date", "iri", "authority", *SCHEME_TYPES)
 _PARAM = re.compile(r"^#\s+(\w+)\s+(\w+)\s+(\S+)\s+(.*)$")
 
 
+REQUIRED = "required"  # in a header's default column: the parameter must be given
+
+
 @dataclass
 class Param:
     name: str
     type: str
     default: str | None  # None: unbound, which matches anything
     description: str
+    required: bool = False
 
 
 @dataclass
@@ -66,8 +70,8 @@ def parse_query(name: str, text: str) -> NamedQuery:
             if not m or m.group(2) not in TYPES:
                 raise InputError(f"{name}.rq: cannot read the parameter line '{body}' "
                                  f"(expected: name type default description; types: {', '.join(TYPES)})")
-            default = None if m.group(3) == "-" else m.group(3)
-            params.append(Param(m.group(1), m.group(2), default, m.group(4).strip()))
+            default = None if m.group(3) in ("-", REQUIRED) else m.group(3)
+            params.append(Param(m.group(1), m.group(2), default, m.group(4).strip(), m.group(3) == REQUIRED))
         elif block == "example" and body:
             example.append(body)
     return NamedQuery(name, text, " ".join(desc), params, "\n".join(example))
@@ -138,56 +142,109 @@ def to_term(param: Param, value: str, register=None, scheme_ids: dict[str, set[s
     return ox.NamedNode(str(ns[value]))
 
 
-_TOKEN = re.compile(r"""#[^\n]*|<[^<>\s]*>|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\{|\}|[A-Za-z_]+|.""", re.S)
+_TOKEN = re.compile(r"""
+    \#[^\n]*                                    # comment
+  | <[^<>"{}|^`\\\s]*>                          # IRI
+  | "{3}(?:[^"\\]|\\.|"(?!""))*"{3}             # long strings
+  | '{3}(?:[^'\\]|\\.|'(?!''))*'{3}
+  | "(?:[^"\\\n]|\\.)*"                         # strings
+  | '(?:[^'\\\n]|\\.)*'
+  | [?$]\w+                                     # variable
+  | _:[\w.-]*                                   # blank node
+  | (?:[A-Za-z][\w.-]*)?:[\w.:%\\-]*            # prefixed name
+  | [A-Za-z_]\w*                                # keyword or other word
+  | \S                                          # any other character
+""", re.X)
 
 
-def _where_brace(text: str) -> int:
-    """Offset just after the '{' that opens the query's top-level WHERE pattern."""
-    depth = 0
-    first_top_brace = None
-    form = None
+def _groups(text: str) -> list[tuple[int, set[str]]]:
+    """The WHERE patterns of the query, subqueries included: for each, the offset just after
+    its opening '{' and the names of the variables used inside it.
+
+    A query form (SELECT, ASK, DESCRIBE) takes the first '{' after it as its pattern (the
+    WHERE keyword is optional there); a CONSTRUCT takes the '{' after its WHERE. Comments,
+    strings, IRIs, variables and prefixed names are read as whole tokens, so a keyword
+    inside them is never taken for one.
+    """
+    found: list[tuple[int, set[str]]] = []
+    open_groups: list[tuple[int, set[str]] | None] = []  # one entry a '{' still open
+    waiting = False  # a query form or WHERE was read and its '{' is next
+    previous = ""
     for m in _TOKEN.finditer(text):
         tok = m.group()
         upper = tok.upper()
         if tok == "{":
-            if depth == 0 and first_top_brace is None:
-                first_top_brace = m.end()
-            depth += 1
+            if waiting:
+                group: tuple[int, set[str]] = (m.end(), set())
+                found.append(group)
+                open_groups.append(group)
+                waiting = False
+            else:
+                open_groups.append(None)
         elif tok == "}":
-            depth -= 1
-        elif depth == 0 and upper in ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE") and form is None:
-            form = upper
-        elif depth == 0 and upper == "WHERE":
-            brace = text.index("{", m.end())
-            return brace + 1
-    if form != "CONSTRUCT" and first_top_brace is not None:
-        return first_top_brace
-    raise InputError("cannot find the WHERE clause of the query to bind its parameters")
+            if open_groups:
+                open_groups.pop()
+        elif tok[0] in "?$" and len(tok) > 1:
+            for group in open_groups:
+                if group is not None:
+                    group[1].add(tok[1:])
+        elif upper in ("SELECT", "ASK", "DESCRIBE"):
+            waiting = True
+        elif upper == "WHERE":
+            if previous == "CONSTRUCT":
+                raise InputError("cannot bind parameters in a 'CONSTRUCT WHERE { ... }' query; "
+                                 "write it as 'CONSTRUCT { ... } WHERE { ... }'")
+            waiting = True
+        elif upper == "CONSTRUCT":
+            waiting = False
+        if not tok.startswith("#"):
+            previous = upper
+    if not found:
+        raise InputError("cannot find the WHERE clause of the query to bind its parameters")
+    return found
 
 
 def with_values(text: str, values: dict) -> str:
-    """The query with a VALUES block binding `values` ({name: pyoxigraph term}) at the top of its WHERE.
+    """The query with a VALUES block binding `values` ({name: pyoxigraph term}) at the top of
+    every WHERE pattern that uses them, the query's own and each subquery's.
 
-    The terms are written by pyoxigraph in N-Triples syntax, so a value can only ever be a value:
-    quotes, braces or SPARQL keywords inside it are escaped, never read as query text.
+    A subquery sees only the variables it names, so a parameter used inside one must be bound
+    there too; a pattern that does not name a parameter is left as it is (binding it there
+    would change no answer, only add a join). The terms are written by pyoxigraph in
+    N-Triples syntax, so a value can only ever be a value: quotes, braces or SPARQL keywords
+    inside it are escaped, never read as query text.
     """
     if not values:
         return text
-    names = " ".join(f"?{name}" for name in values)
-    terms = " ".join(str(term) for term in values.values())
-    at = _where_brace(text)
-    return f"{text[:at]} VALUES ({names}) {{ ({terms}) }}{text[at:]}"
+    out, last = [], 0
+    for at, used in _groups(text):
+        names = [name for name in values if name in used]
+        if not names:
+            continue
+        variables = " ".join(f"?{name}" for name in names)
+        terms = " ".join(str(values[name]) for name in names)
+        out += [text[last:at], f" VALUES ({variables}) {{ ({terms}) }} "]
+        last = at
+    return "".join(out) + text[last:]
 
 
 def bindings(nq: NamedQuery, given: list[tuple[str, str]], register=None, scheme_ids=None) -> dict:
+    """The RDF terms of the parameters `given` ([(name, value)]) and of the defaults of the rest."""
     subs = {}
     seen = set()
     for name, value in given:
         param = nq.param(name)
+        if name in seen:
+            raise InputError(f"parameter {name} of query {nq.name} is given more than once")
         subs[name] = to_term(param, value, register, scheme_ids)
         seen.add(name)
     for param in nq.params:
-        if param.name not in seen and param.default is not None:
+        if param.name in seen:
+            continue
+        if param.required:
+            raise InputError(f"query {nq.name} needs the parameter {param.name} ({param.type}: {param.description}); "
+                             f"give it with -p {param.name} VALUE")
+        if param.default is not None:
             subs[param.name] = to_term(param, param.default, register, scheme_ids)
     return subs
 

@@ -35,10 +35,14 @@ def read_text(folder: str, name: str) -> str:
 
 @lru_cache(maxsize=None)
 def ontology_graph() -> Graph:
-    """Ontology, concept schemes and the authority register, parsed once."""
+    """Ontology, concept schemes and the authority register, parsed once, with the theme pairs
+    made from the theme scheme (ofk:ThemePair)."""
+    from .graph import theme_pairs
+
     g = Graph()
     for res in data_files("ontology", ".ttl"):
         parse_turtle(res, g)
+    g += theme_pairs(g)
     return g
 
 

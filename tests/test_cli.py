@@ -81,10 +81,14 @@ def test_cli_query_unknown_name_and_parameter(seed_store):
 
 
 def test_cli_queries_lists_descriptions():
+    from ofsted_kg.extract.queries import named_queries
+
     result = run("queries")
     assert result.exit_code == 0
-    for name in ("recurring-themes", "theme-evidence", "authority-profile", "judgements"):
-        assert name in result.stdout
+    for name, nq in named_queries().items():
+        assert f"{name}\n    {nq.description}" in result.stdout and f"example: {nq.example}" in result.stdout
+    assert "-p theme <theme>  the theme id (e.g. cse, missing, thresholds) (required)" in result.stdout
+    assert "-p min_count <integer>  fewest findings a pair must share [default: 5]" in result.stdout
 
 
 def test_cli_ingest_twice_changes_nothing(seed_store, tmp_path):

@@ -6,7 +6,7 @@ from rdflib import Graph, Literal
 from rdflib.namespace import RDF, XSD
 
 from ofsted_kg.extract.graph import build_graph
-from ofsted_kg.extract.ns import AREA, GRADE, ID, KIND, OFK, THEME
+from ofsted_kg.extract.ns import AREA, GRADE, ID, KIND, OFK, POLARITY, THEME
 from ofsted_kg.extract.resources import shapes_graph
 from ofsted_kg.extract.validate import validate_graph
 
@@ -99,6 +99,9 @@ BREAKS = {
     "text-missing": lambda g: g.remove((next(g.subjects(RDF.type, OFK.Recommendation)), OFK.text, None)),
     "number-type": lambda g: g.set((next(g.subjects(RDF.type, OFK.Finding)), OFK.number, Literal("twelve"))),
     "negative-offset": lambda g: g.set((next(g.subjects(RDF.type, OFK.ThemeMention)), OFK.charStart, Literal(-3))),
+    "tally-count": lambda g: _bump_tally(g),
+    "tally-missing": lambda g: g.remove((next(g.subjects(RDF.type, OFK.ThemeTally)), None, None)),
+    "pair-missing": lambda g: g.remove((next(g.subjects(OFK.themePair, None)), OFK.themePair, None)),
     "none": lambda g: None,
 }
 
@@ -113,3 +116,73 @@ def test_shapes_fast_engine_agrees_with_pyshacl(good_graph, name):
     reference = {(v.focus, v.message) for v in validate_graph(g, engine="pyshacl")}
     assert fast == reference
     assert bool(fast) == (name != "none")
+
+
+def _bump_tally(g):
+    tally = next(g.subjects(RDF.type, OFK.ThemeTally))
+    g.set((tally, OFK.findingCount, Literal(g.value(tally, OFK.findingCount).toPython() + 1)))
+
+
+def _tally(g, theme, polarity):
+    return next(t for t in g.subjects(OFK.tallyTheme, THEME[theme]) if g.value(t, OFK.tallyPolarity) == POLARITY[polarity])
+
+
+def test_shapes_tallies_count_the_findings(good_graph):
+    """The seed's tallies equal the findings counted in Python, and a wrong count is named."""
+    from collections import Counter
+
+    counted = Counter((t, p) for f in good_graph.subjects(RDF.type, OFK.Finding)
+                      for p in good_graph.objects(f, OFK.polarity) for t in good_graph.objects(f, OFK.theme))
+    tallies = {(good_graph.value(t, OFK.tallyTheme), good_graph.value(t, OFK.tallyPolarity)):
+               good_graph.value(t, OFK.findingCount).toPython() for t in good_graph.subjects(RDF.type, OFK.ThemeTally)}
+    assert tallies == dict(counted) and len(tallies) > 20
+    found = _broken(good_graph, _bump_tally)
+    assert any(v.path == "ofk:findingCount" and "must equal the findings" in v.message for v in found), found
+
+
+def test_shapes_reject_tally_missing_or_twice(good_graph):
+    tally = _tally(good_graph, "neglect", "weakness")
+    found = _broken(good_graph, lambda g: g.remove((tally, None, None)))
+    assert any(v.focus.startswith("id:evaluation/") and "finding-theme links" in v.message for v in found), found
+
+    def twice(g):
+        copy = ID["tally/copy"]
+        for p, o in good_graph.predicate_objects(tally):
+            g.add((copy, p, o))
+    found = _broken(good_graph, twice)
+    assert any("count the same evaluation" in v.message for v in found), found
+
+
+def test_shapes_theme_pairs_match_the_themes(good_graph):
+    """Every two themes of a finding have their pair, and a pair needs both themes."""
+    from itertools import combinations
+
+    from ofsted_kg.extract.graph import theme_pair_iri
+
+    for f in good_graph.subjects(RDF.type, OFK.Finding):
+        ids = sorted(str(t).rsplit("/", 1)[1] for t in good_graph.objects(f, OFK.theme))
+        assert set(good_graph.objects(f, OFK.themePair)) == {theme_pair_iri(a, b) for a, b in combinations(ids, 2)}
+    for r in good_graph.subjects(RDF.type, OFK.Recommendation):
+        assert good_graph.value(r, OFK.themePair) is None
+    finding = next(f for f in good_graph.subjects(OFK.themePair, None))
+    found = _broken(good_graph, lambda g: g.remove((finding, OFK.themePair, None)))
+    assert any("but not their pair" in v.message for v in found), found
+    stray = theme_pair_iri("young-carers", "youth-justice")
+    found = _broken(good_graph, lambda g: g.add((finding, OFK.themePair, stray)))
+    assert any("does not carry both its themes" in v.message for v in found), found
+
+
+def test_shapes_theme_pairs_of_the_reference_conform():
+    """The 861 pairs made from the 42 themes pass their shape (pyshacl, with the theme scheme)."""
+    from ofsted_kg.extract.resources import ontology_graph
+
+    from rdflib.namespace import SKOS
+
+    ref = ontology_graph()
+    pairs = set(ref.subjects(RDF.type, OFK.ThemePair))
+    assert len(pairs) == 42 * 41 // 2
+    for pair in pairs:
+        first, second = (str(ref.value(ref.value(pair, p), SKOS.notation)) for p in (OFK.firstTheme, OFK.secondTheme))
+        assert first < second and str(pair).endswith(f"/theme-pair/{first}/{second}")
+    conforms, _, text = shacl_validate(ref, shacl_graph=shapes_graph(), advanced=True)
+    assert conforms, text

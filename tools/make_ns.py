@@ -25,6 +25,7 @@ def render(names: list[str]) -> str:
         "",
         "ID = Namespace(\"https://w3id.org/ofsted-kg/id/\")",
         "THEME = Namespace(\"https://w3id.org/ofsted-kg/theme/\")",
+        "THEME_PAIR = Namespace(\"https://w3id.org/ofsted-kg/theme-pair/\")",
         "GRADE = Namespace(\"https://w3id.org/ofsted-kg/grade/\")",
         "AREA = Namespace(\"https://w3id.org/ofsted-kg/area/\")",
         "KIND = Namespace(\"https://w3id.org/ofsted-kg/kind/\")",
