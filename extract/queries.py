@@ -253,12 +253,18 @@ def with_value_sets(text: str, values: dict) -> str:
     """The query with VALUES blocks binding each variable to any of a set of terms.
 
     `values` maps a variable name to a list of pyoxigraph terms; an empty list leaves the
-    variable unbound (it matches anything). The blocks go where with_values puts its block.
-    As there, the terms are written by pyoxigraph, so a value can only ever be a value.
+    variable unbound (it matches anything). Like with_values, a block goes at the top of
+    every WHERE pattern (subqueries included) that names the variable, and the terms are
+    written by pyoxigraph, so a value can only ever be a value.
     """
-    blocks = "".join(f" VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}" for name, terms in values.items() if terms)
-    if not blocks:
+    values = {name: terms for name, terms in values.items() if terms}
+    if not values:
         return text
-    marker = ox.Literal("ofsted-kg value sets")
-    placed = with_values(text, {"_value_sets": marker})
-    return placed.replace(f" VALUES (?_value_sets) {{ ({marker}) }}", blocks)
+    out, last = [], 0
+    for at, used in _groups(text):
+        blocks = "".join(f" VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}"
+                         for name, terms in values.items() if name in used)
+        if blocks:
+            out += [text[last:at], blocks + " "]
+            last = at
+    return "".join(out) + text[last:]
