@@ -91,7 +91,7 @@ class Server:
                 todo.append(child)
         return found
 
-    def stop(self, sig=signal.SIGTERM, wait: float = 15) -> int:
+    def stop(self, sig=signal.SIGTERM, wait: float = 60) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
