@@ -7,6 +7,7 @@ A screenshot of each page goes to tests/artifacts/ (git-ignored) for a reviewer 
 import json
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,10 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LOCAL = re.compile(r"^(file://|about:blank$|data:|https?://127\.0\.0\.1[:/])")
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A fresh Chromium (own user data dir) that records every request any page makes."""
+@contextmanager
+def recording_chromium(profile: Path, local: re.Pattern):
+    """A fresh Chromium (own user data dir `profile`) that records every request any page
+    makes in `context.requests` and lets through only the URLs `local` matches."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -33,12 +35,11 @@ def browser(tmp_path_factory):
     requests: list[str] = []
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, args=ARGS, headless=True,
-            viewport={"width": 1400, "height": 900})
+            str(profile), executable_path=CHROMIUM, args=ARGS, headless=True, viewport={"width": 1400, "height": 900})
 
         def route(r):
             requests.append(r.request.url)
-            if LOCAL.match(r.request.url):
+            if local.match(r.request.url):
                 r.continue_()
             else:
                 r.abort()
@@ -48,6 +49,13 @@ def browser(tmp_path_factory):
         context.requests = requests
         yield context
         context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A fresh Chromium that records every request any page makes."""
+    with recording_chromium(tmp_path_factory.mktemp("chromium-profile"), LOCAL) as context:
+        yield context
 
 
 def open_page(browser, path: Path):

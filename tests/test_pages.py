@@ -22,7 +22,7 @@ from ofsted_kg.extract.pages_html import marked
 from ofsted_kg.extract.queries import named_queries
 from ofsted_kg.extract.store import Store
 from playwright.sync_api import expect
-from test_browser import ARGS, ARTIFACTS, CHROMIUM
+from test_browser import ARTIFACTS, recording_chromium
 from test_serve import Server, fetch, get
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
@@ -51,30 +51,9 @@ def hostile_server(hostile_store):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A fresh Chromium that records every request any page makes and lets only 127.0.0.1 through."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright's Python package is missing: pip install -e '.[test]' (see .ci/run)")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install --no-install-recommends chromium (see .ci/run)")
-    requests: list[str] = []
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, args=ARGS, headless=True,
-            viewport={"width": 1400, "height": 900})
-
-        def route(r):
-            requests.append(r.request.url)
-            if LOCAL.match(r.request.url):
-                r.continue_()
-            else:
-                r.abort()
-
-        context.route("**/*", route)
-        context.on("request", lambda req: requests.append(req.url))
-        context.requests = requests
+    with recording_chromium(tmp_path_factory.mktemp("chromium-profile"), LOCAL) as context:
         yield context
-        context.close()
+    requests = context.requests
     assert requests and all(LOCAL.match(u) for u in requests), [u for u in requests if not LOCAL.match(u)]
 
 
