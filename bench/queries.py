@@ -8,12 +8,13 @@ REQUIRED) and, for the two queries with a latency goal, also with a filter, agai
   - memory: Store.snapshot(), the read-only in-memory copy that `ofsted-kg serve` answers from.
 Each case runs once to warm up and then --runs times; the time is from sending the query
 to reading its last row, and the figure printed is the median (wall clock, and this
-process's CPU time beside it, which a busy machine inflates less). The issue's goals,
-checked on the in-memory store: recurring-themes and theme-cooccurrence under 200 ms,
-every query under 1 s. The on-disk figures are printed beside them and checked against
-the same goals, for information.
+process's CPU time beside it, which a busy machine inflates less). The on-disk cases run
+first, before the in-memory copy is made. The issue's goals, checked on both stores:
+recurring-themes and theme-cooccurrence under 200 ms, every query under 1 s; the exit
+status is 1 if either misses them.
 
-Build a whole-corpus store first (about 40 s on two cores):
+Build a whole-corpus store first (about 30 s on two cores; ingest ends by compacting
+the store, which makes on-disk joins two to three times faster):
     ofsted-kg ingest -s -S /tmp/q-store ../shared/corpus/ofsted
 """
 
@@ -88,33 +89,41 @@ def main(argv=None) -> int:
     print(f"store: {disk.path} ({len(disk.document_graphs())} documents, {len(disk.ox)} quads); "
           f"pyoxigraph {ox.__version__}; {args.runs} timed runs a case, medians; "
           f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    stores = {}
-    if args.mode in ("both", "disk"):
-        stores["disk"] = disk
-    if args.mode in ("both", "memory"):
-        t = time.perf_counter()
-        stores["memory"] = disk.snapshot()
-        print(f"memory: Store.snapshot() made in {time.perf_counter() - t:.1f} s")
+    modes = [m for m in ("disk", "memory") if args.mode in ("both", m)]
+    # all the on-disk cases first, before the in-memory copy exists: with a million quads
+    # held in memory in the same process, on-disk queries ran up to 1.8 times slower, and
+    # `ofsted-kg query` holds no such copy
+    results: dict[tuple, dict] = {}
+    rows_of: dict[tuple, int] = {}
+    for mode in modes:
+        if mode == "memory":
+            t = time.perf_counter()
+            store = disk.snapshot()
+            print(f"memory: Store.snapshot() made in {time.perf_counter() - t:.1f} s", flush=True)
+        else:
+            store = disk
+        for name, params in todo:
+            nq = named[name]
+            subs = bindings(nq, params, register, scheme_ids)
+            shown = " ".join(f"{k}={v}" for k, v in params) or "-"
+            rows, wall, cpu = timed(store, nq.text, subs, args.runs)
+            if rows_of.setdefault((name, shown), rows) != rows:
+                print(f"{name} {shown}: {rows} rows {mode}, {rows_of[(name, shown)]} on disk", file=sys.stderr)
+                return 1
+            results.setdefault((name, shown), {})[mode] = (wall, cpu)
+    stores = dict.fromkeys(modes)
     print()
     head = f"{'query':26} {'parameters':40} {'rows':>6}"
-    for mode in stores:
+    for mode in modes:
         head += f" {mode + ' ms':>11} {'(cpu)':>7}"
     print(head)
-    results: dict[tuple, dict] = {}
-    for name, params in todo:
-        nq = named[name]
-        subs = bindings(nq, params, register, scheme_ids)
-        shown = " ".join(f"{k}={v}" for k, v in params) or "-"
-        line = f"{name:26} {shown:40}"
-        figures = {}
-        rows = None
-        for mode, store in stores.items():
-            rows, wall, cpu = timed(store, nq.text, subs, args.runs)
-            figures[mode] = wall
-            line += ("" if mode != next(iter(stores)) else f" {rows:>6}") + f" {wall:>11.0f} {cpu:>7.0f}"
-        results[(name, shown)] = figures
-        print(line, flush=True)
-
+    for (name, shown), figures in results.items():
+        line = f"{name:26} {shown:40} {rows_of[(name, shown)]:>6}"
+        for mode in modes:
+            wall, cpu = figures[mode]
+            line += f" {wall:>11.0f} {cpu:>7.0f}"
+        print(line)
+    results = {k: {m: v[m][0] for m in modes} for k, v in results.items()}
     print()
     status = 0
     for mode in stores:
@@ -127,7 +136,7 @@ def main(argv=None) -> int:
               + (": met" if met else ": NOT met"))
         for (name, shown), ms in sorted(slow.items()):
             print(f"    over {CEILING_MS} ms: {name} {shown}: {ms:.0f} ms")
-        if mode == "memory" and not met:
+        if not met:
             status = 1
     return status
 

@@ -216,6 +216,8 @@ class Ingester:
                 self._collect(futures, shas, summary, progress, wait_for=ALL_COMPLETED)
         self._flush(summary, progress)
         self.store.flush()
+        if summary.count("stored"):
+            self.store.optimize()
         return summary
 
     def _collect(self, futures, shas, summary, progress, wait_for):

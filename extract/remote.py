@@ -56,6 +56,7 @@ class Backend(Protocol):
     def document_graphs(self) -> list[str]: ...
     def query(self, text: str, values: dict | None = None): ...
     def flush(self) -> None: ...
+    def optimize(self) -> None: ...
 
 
 class PartialAnswer(StoreError):
@@ -352,6 +353,9 @@ class RemoteStore:
 
     def flush(self) -> None:
         """Nothing to do: every write is sent when it is made."""
+
+    def optimize(self) -> None:
+        """Nothing to do: the server looks after its own storage."""
 
     # ---------------------------------------------------------------- reference data
     def ensure_reference(self, version: str, extra: Graph | None = None) -> None:
