@@ -65,6 +65,17 @@ def test_subjects_still_found_beside_the_hard_cases(tagger):
     ("Social workers know their children well and visit them regularly.", "strength"),
     ("Most assessments are thorough. However, a small number do not consider the history of the family.", "mixed"),
     ("The local authority had 420 children in care at the time of the inspection.", "neutral"),
+    # a denied harm is not a shortfall; a negation that only says which children is not either
+    ("Strategy meetings are timely, and children are not left in situations of unassessed risk.", "strength"),
+    ("Adopters are matched with children promptly and without delay.", "strength"),
+    ("Children who do not attend school are quickly identified and supported.", "strength"),
+    # a good word negated or hedged is a shortfall; progress only conceded is not a strength
+    ("The new assessment tool is not well embedded across teams.", "weakness"),
+    ("There is no clear plan for permanence for these children.", "weakness"),
+    ("Despite some improvements, the quality of plans remains variable.", "weakness"),
+    # an aim is not a strength; low vacancies are not a shortfall
+    ("Plans are reviewed each month to ensure that they remain effective.", "neutral"),
+    ("Vacancy rates are low and staff benefit from manageable caseloads.", "strength"),
 ])
 def test_hard_cases_polarity(tagger, text, polarity):
     assert tag(tagger, text).polarity == polarity
