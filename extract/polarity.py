@@ -42,60 +42,83 @@ _POSITIVE = re.compile(
 )
 # a contrast inside the sentence; "However," opening a sentence contrasts it with the one before
 _CONTRAST = re.compile(r"(?<!^)\b(?:however|but)\b|\b(?:although|despite|while|whilst)\b")
+# The context patterns below are searched in the last few words before a cue (_tail), or
+# in the clause it sits in (_clause), never anchored at the end of a long window: that keeps
+# the rules at about the cost of the plain cue search.
 # a good word after these (within a few words) is negated or hedged: a shortfall
-_NEGATED_GOOD = re.compile(
-    r"\b(?:not|no|n't|less|neither|nor|lack of|lacks?|lacked|absence of|insufficiently|without|rather than)\b(?:\W+\w+){0,3}\W*$")
-# progress only conceded
-_CONCESSION = re.compile(r"\b(?:some|emerging|early signs of|signs of|initial|early)\W+(?:\w+\W+)?$")
+_NEGATED_GOOD = re.compile(r"\b(?:not|no|n't|less|neither|nor|lack of|lacks?|lacked|absence of|insufficiently|without|rather than)\b")
+# progress only conceded ("some improvements", "early signs of improvement")
+_CONCESSION = re.compile(r"\b(?:some|emerging|signs of|initial|early)\b")
 # a good word after these only states an aim or a hope: neither strength nor shortfall
 _AIM = re.compile(
     r"\b(?:to (?:ensure|make sure|help|further|improve|be|become|achieve|develop|support|promote)|aims?|aimed|designed|would|will|should|"
-    r"could|intend\w*|plans? to|in order to|so that|(?:need|needs|needed) to|seeking|seeks?)\b(?:\W+[\w'-]+){0,8}\W*$")
+    r"could|intend\w*|plans? to|in order to|so that|(?:need|needs|needed) to|seeking|seeks?)\b")
 # a negation or harm word after these is denied or averted: not a shortfall
 _HARM_DENIED_BEFORE = re.compile(
-    r"\b(?:prevent\w*|avoid\w*|minimum of|minimi[sz]\w*|reduc\w*|decreas\w*|without|addressed|tackl\w*|redress\w*|reversed?|no|not|n't)\b(?:\W+\w+){0,4}\W*$")
+    r"\b(?:prevent\w*|avoid\w*|minimum of|minimi[sz]\w*|reduc\w*|decreas\w*|without|addressed|tackl\w*|redress\w*|reversed?|no|not|n't)\b")
 _NOT_HARM_AFTER = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:exposed|left|harmed|at risk|deter\w*|experienc\w+ (?:any )?(?:delay|drift)|remain(?:ing)? in (?:unsafe|situations)|lost|"
     r"subject to|complacent|drift\w*|delay\w*|in their best interests?|avoidable harm|need|until)\b")
-# a negation in a clause that only says which children: "children who do not ...", "when children do not ..."
-_DESCRIBING = re.compile(r"(?:^|[,;:(])[^,;:(]*?\b(?:who|whom|when|if|unless|where|whether|those|which)\b[^,;]*$")
+# a clause that only says which children: "children who do not ...", "when children do not ..."
+_DESCRIBING = re.compile(r"\b(?:who|whom|when|if|unless|where|whether|those|which)\b")
+_CLAUSE_END = re.compile(r"[,;:(]")
 _NOT_A_SHORTFALL = re.compile(
-    r"(?:vacanc\w*|caseloads?|turnover|sickness|re-?referrals?|level of risk|repeat \w+|offending|comparatively|relatively|already)[^.;]{0,30}$")
+    r"(?:vacanc\w*|caseloads?|turnover|sickness|re-?referrals?|level of risk|repeat \w+|offending|comparatively|relatively|already)")
+_TAK = re.compile(r"\btak\w+\b")
+_STILL_SHORT = re.compile(r"\b(?:not|too|no|poor|limited|few|some|waiting|wait|remain|lack|has|have|is|are)\b")
+_SERIOUS_NAMES = (" case review", " incident", " harm", " youth violence", " violence")
+
+
+def _tail(before: str, words: int) -> str:
+    """The last `words` words of `before`."""
+    return " ".join(before.split()[-words:])
+
+
+def _clause(before: str) -> str:
+    """The text between the last clause mark (comma, semicolon, colon, bracket) and the cue."""
+    marks = list(_CLAUSE_END.finditer(before))
+    return before[marks[-1].end():] if marks else before
 
 
 def _counted(sentence: str) -> tuple[bool, bool]:
-    positive = negative = False
+    # shortfalls first: the first one that counts settles `negative`, and then the good
+    # words need only be read up to the first that counts as a strength
+    negative = any(_counts_as_shortfall(m, sentence) for m in _NEGATIVE.finditer(sentence))
+    positive = False
     for m in _POSITIVE.finditer(sentence):
         before = sentence[max(0, m.start() - 80):m.start()]
-        if _CONCESSION.search(before) and m.group(0).startswith(("improv", "positive")):
-            continue  # "some improvements", "early signs of improvement": progress conceded, not a strength
-        if _NEGATED_GOOD.search(before):
-            if _DESCRIBING.search(before):
+        if m.group(0).startswith(("improv", "positive")) and _CONCESSION.search(_tail(before, 2)):
+            continue  # progress conceded, not a strength
+        if _NEGATED_GOOD.search(_tail(before, 5)):
+            if _DESCRIBING.search(_clause(before)):
                 positive = True  # "children who do not attend school are quickly seen": the negation describes
             else:
                 negative = True
-        elif not _AIM.search(before):
+        elif not _AIM.search(_tail(before, 10)):
             positive = True
-    for m in _NEGATIVE.finditer(sentence):
-        word = m.group(0)
-        before = sentence[max(0, m.start() - 80):m.start()]
-        after = sentence[m.end():m.end() + 50]
-        if word in ("not", "n't", "never"):
-            if _NOT_HARM_AFTER.search(after) or _DESCRIBING.search(before):
-                continue
-        elif word in ("unmet", "failed") and _DESCRIBING.search(before):
-            continue
-        elif _HARM_DENIED_BEFORE.search(before):
-            continue
-        if word.startswith("low") and _NOT_A_SHORTFALL.search(before):
-            continue
-        if word.startswith("serious") and (after.startswith((" case review", " incident", " harm", " youth violence", " violence"))
-                                           or word == "seriously" and re.search(r"\btak\w+\b", before)):
-            continue
-        if word == "still" and not re.search(r"\b(?:not|too|no|poor|limited|few|some|waiting|wait|remain|lack|has|have|is|are)\b", after[:40]):
-            continue
-        negative = True
+        if positive and negative:
+            break
     return positive, negative
+
+
+def _counts_as_shortfall(m: re.Match, sentence: str) -> bool:
+    word = m.group(0)
+    before = sentence[max(0, m.start() - 80):m.start()]
+    after = sentence[m.end():m.end() + 50]
+    if word in ("not", "n't", "never"):
+        if _NOT_HARM_AFTER.search(after) or _DESCRIBING.search(_clause(before)):
+            return False
+    elif word in ("unmet", "failed") and _DESCRIBING.search(_clause(before)):
+        return False
+    elif _HARM_DENIED_BEFORE.search(_tail(before, 5)):
+        return False
+    if word.startswith("low") and _NOT_A_SHORTFALL.search(before[-40:]):
+        return False
+    if word.startswith("serious") and (after.startswith(_SERIOUS_NAMES) or word == "seriously" and _TAK.search(before)):
+        return False
+    if word == "still" and not _STILL_SHORT.search(after[:40]):
+        return False
+    return True
 
 
 def sentence_polarity(sentence: str) -> tuple[bool, bool]:
