@@ -219,9 +219,10 @@ class Store:
     def snapshot(self) -> "Store":
         """A read-only copy of the committed graphs and the reference data held in memory.
 
-        Joins in pyoxigraph's in-memory store run eight to ten times faster than on disk
-        (RocksDB), so a long-running reader (the SPARQL server, the query bench) pays the
-        copy once, about 15 s for the whole corpus, and answers faster after.
+        Lookups in pyoxigraph's in-memory store run about ten times faster than on disk
+        (RocksDB), and most queries two to four times faster than on the compacted store,
+        so a long-running reader (the SPARQL server) pays the copy once, 8 to 15 s for the
+        whole corpus, and answers faster after.
         """
         mem = ox.Store()
         mem.bulk_load(self.ox.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
