@@ -78,28 +78,11 @@ def ensure_venv(venv: Path) -> None:
 
 def read_passages(labels, shared: Path):
     """(label, passage text, normalised text of its report) for each label whose passage is found."""
-    from ofsted_kg.extract.errors import DocumentError
-    from ofsted_kg.extract.labels import find_passage
-    from ofsted_kg.extract.load import load_normalised, read_source
-    from ofsted_kg.extract.pipeline import read_structure
-    from ofsted_kg.extract.register import load_register
+    from ofsted_kg.extract.labels import find_passage, labelled_extractions
 
-    register = load_register()
-    by_file = defaultdict(list)
-    for label in labels:
-        by_file[label.file].append(label)
     out, texts, missing = [], {}, []
-    for file, group in sorted(by_file.items()):
-        path = shared / file
-        try:
-            data, sha256 = read_source(path)
-            if sha256 != group[0].sha256:
-                raise DocumentError(path, "the file is not the one labelled (sha256 differs)")
-            ex = read_structure(path, sha256, load_normalised(path, data), register)
-        except DocumentError as err:
-            missing += [f"{lab.id}: {err}" for lab in group]
-            continue
-        texts[sha256] = ex.normalised.text
+    for file, group, ex in labelled_extractions(labels, shared, missing):
+        texts[group[0].sha256] = ex.normalised.text
         for label in group:
             passage = find_passage(ex, label)
             if passage is None:

@@ -10,13 +10,12 @@ Systems compared in one run:
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from .errors import DocumentError
-from .labels import Label, find_passage
+from .labels import Label, find_passage, labelled_extractions
 from .polarity import set_polarity
 
 log = logging.getLogger(__name__)
@@ -95,29 +94,10 @@ def default_systems() -> list[System]:
 def evaluate(labels: list[Label], shared: Path, systems: list[System] | None = None,
              progress: Callable[[str], None] | None = None) -> tuple[dict[str, Scores], list[str]]:
     """Scores of each system on `labels`; also the labels that could not be found, with the reason."""
-    from .load import load_normalised, read_source
-    from .pipeline import read_structure
-    from .register import load_register
-
     systems = systems or default_systems()
-    register = load_register()
     scores = {s.name: Scores() for s in systems}
     missing: list[str] = []
-    by_file: dict[str, list[Label]] = defaultdict(list)
-    for label in labels:
-        by_file[label.file].append(label)
-    for n, (file, group) in enumerate(sorted(by_file.items()), start=1):
-        path = shared / file
-        if progress:
-            progress(f"[{n}/{len(by_file)}] {file}")
-        try:
-            data, sha256 = read_source(path)
-            if sha256 != group[0].sha256:
-                raise DocumentError(path, "the file is not the one labelled (sha256 differs)")
-            ex = read_structure(path, sha256, load_normalised(path, data), register)
-        except DocumentError as err:
-            missing += [f"{lab.id}: {err}" for lab in group]
-            continue
+    for file, group, ex in labelled_extractions(labels, shared, missing, progress):
         for system in systems:
             system.tag(ex)
             for label in group:

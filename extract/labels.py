@@ -62,3 +62,36 @@ def find_passage(extraction, label: Label):
         if fingerprint(p.text) == label.fingerprint:
             return p
     return None
+
+
+def labelled_extractions(labels: list[Label], shared: Path, missing: list[str], progress=None):
+    """(file, its labels, its extraction) for each labelled file, read from `shared`.
+
+    A file that cannot be read, or is not the one labelled (its sha256 differs), is
+    skipped: each of its labels goes into `missing` with the reason. `progress`, if
+    given, is called with "[n/N] file" before each file.
+    """
+    from collections import defaultdict
+
+    from .errors import DocumentError
+    from .load import load_normalised, read_source
+    from .pipeline import read_structure
+    from .register import load_register
+
+    register = load_register()
+    by_file: dict[str, list[Label]] = defaultdict(list)
+    for label in labels:
+        by_file[label.file].append(label)
+    for n, (file, group) in enumerate(sorted(by_file.items()), start=1):
+        path = shared / file
+        if progress:
+            progress(f"[{n}/{len(by_file)}] {file}")
+        try:
+            data, sha256 = read_source(path)
+            if sha256 != group[0].sha256:
+                raise DocumentError(path, "the file is not the one labelled (sha256 differs)")
+            ex = read_structure(path, sha256, load_normalised(path, data), register)
+        except DocumentError as err:
+            missing += [f"{lab.id}: {err}" for lab in group]
+            continue
+        yield file, group, ex
