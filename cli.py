@@ -461,7 +461,8 @@ def eval_(labels, shared, split, metrics_file, per_theme, silent):
 
     Prints, Annif-style (`metric:<tab>value`), micro and macro precision, recall and F1
     over themes, per-theme figures with support, polarity accuracy and its confusion
-    matrix, for the baseline (each theme's prefLabel alone) and for ofsted-kg's tagger.
+    matrix, for the baseline (each theme's prefLabel alone, with the polarity cue rules
+    alone) and for ofsted-kg's tagger (with the polarity model).
     """
     import json
 

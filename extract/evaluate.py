@@ -1,10 +1,11 @@
-"""Measure the theme tagger and the polarity rules against a labelled set, the way Annif's eval does.
+"""Measure the theme tagger and polarity against a labelled set, the way Annif's eval does.
 
 Systems compared in one run:
 - "preflabel": the baseline, each theme's skos:prefLabel matched exactly (case aside),
-  nothing else (no other labels, plurals or rules);
+  nothing else (no other labels, plurals or rules); its polarity is the cue rules alone;
 - "ofsted-kg": the tagger as ingest runs it (every SKOS label of ontology/themes.ttl,
-  plurals, and the rules for passing mentions, names and negation).
+  plurals, the rules for passing mentions, names and negation, the theme model), and
+  polarity as ingest gives it (the polarity model over the cue rules' verdicts).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def default_systems() -> list[System]:
     def run_base(ex):
         for ev in ex.evaluations:
             base.tag(ex.normalised.text, ev.findings + ev.recommendations)
-            set_polarity(ev.findings)
+            set_polarity(ev.findings, model=None)  # the cue rules alone, beside the model
 
     return [System("preflabel", run_base), System("ofsted-kg", lambda ex: tag_extraction(ex, best))]
 

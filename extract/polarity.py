@@ -10,13 +10,20 @@ Each sentence is searched for cues of a shortfall (_NEGATIVE) and of good practi
   "to prevent delay") or that sits in a clause describing who ("children who do not
   attend school") is not a shortfall; nor are "low" vacancies, caseloads or turnover,
   "serious case reviews" or a responsibility taken "seriously".
-A passage with both kinds of sentence (or a sentence with both) is mixed. The rules were
-written from the tuning part of tests/data/theme_labels.json only (see LABELLING.md).
+The rules alone call a passage with both kinds of sentence (or a sentence with both)
+mixed (rule_polarity). What ingest gives is the choice of a small model, PolarityModel,
+that weighs the rules' verdicts by sentence (how many, first or last, the share of each),
+contrasts and a few marker words; a passage where the rules found no cue stays neutral.
+The rules were written, and the model trained (tools/train_polarity_model.py, shipped as
+extract/polarity_model.json), from the tuning part of tests/data/theme_labels.json only
+(see LABELLING.md).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
 
 from .model import Passage
 
@@ -162,12 +169,9 @@ def sentence_polarity(sentence: str) -> tuple[bool, bool]:
     return positive, negative
 
 
-def passage_polarity(sentences: list[str]) -> str:
-    strength = weakness = False
-    for sentence in sentences:
-        pos, neg = sentence_polarity(sentence)
-        strength |= pos
-        weakness |= neg
+def _rule(verdicts: list[tuple[bool, bool]]) -> str:
+    strength = any(pos for pos, _ in verdicts)
+    weakness = any(neg for _, neg in verdicts)
     if strength and weakness:
         return "mixed"
     if weakness:
@@ -177,9 +181,87 @@ def passage_polarity(sentences: list[str]) -> str:
     return "neutral"
 
 
-def set_polarity(findings: list[Passage], sentences: list[list[str]] | None = None) -> None:
+def rule_polarity(sentences: list[str]) -> str:
+    """The rules alone: mixed when any sentence has a strength and any a weakness."""
+    return _rule([sentence_polarity(s) for s in sentences])
+
+
+LABELS = ("strength", "weakness", "mixed", "neutral")
+# words whose presence in a passage the model weighs: contrasts, quantities and news
+_MARKERS = {w: re.compile(rf"\b{w}\b") for w in ("however", "although", "despite", "but", "most", "majority",
+                                                  "some", "minority", "few", "not all", "too", "yet", "recently",
+                                                  "new")}
+
+
+def polarity_features(sentences: list[str]) -> dict[str, float]:
+    """What the polarity model weighs in one passage: the rules' verdict, how many and which
+    sentences have a strength or a weakness (first, last, the share of each), whether a
+    contrast joins them, and the presence of a few marker words."""
+    verdicts = [sentence_polarity(s) for s in sentences] or [(False, False)]
+    n = len(verdicts)
+    pos = sum(p for p, _ in verdicts)
+    neg = sum(q for _, q in verdicts)
+    text = " ".join(sentences).lower()
+    features = {"bias": 1.0, "rule=" + _rule(verdicts): 1.0,
+                "strength sentences": min(pos, 6) / 6, "weakness sentences": min(neg, 6) / 6,
+                "strength share": pos / n, "weakness share": neg / n,
+                "one weakness among strengths": float(pos > 0 and neg == 1),
+                "one strength among weaknesses": float(neg > 0 and pos == 1),
+                "first strength": float(verdicts[0][0]), "first weakness": float(verdicts[0][1]),
+                "last strength": float(verdicts[-1][0]), "last weakness": float(verdicts[-1][1]),
+                "contrast": float(any(_CONTRAST.search(s.lower()) for s in sentences))}
+    features.update((f"word {w}", 1.0) for w, pattern in _MARKERS.items() if pattern.search(text))
+    return features
+
+
+class PolarityModel:
+    """A multinomial logistic regression over polarity_features, one weight per feature and label,
+    trained by tools/train_polarity_model.py and shipped as extract/polarity_model.json. It
+    weighs the cues the rules found; a passage in which they found none stays neutral."""
+
+    def __init__(self, weights: dict[str, dict[str, float]]):
+        self.weights = weights  # label -> feature -> weight
+
+    def scores(self, features: dict[str, float]) -> dict[str, float]:
+        return {label: sum(w.get(f, 0.0) * v for f, v in features.items()) for label, w in self.weights.items()}
+
+    def predict_features(self, features: dict[str, float]) -> str:
+        if features.get("rule=neutral"):
+            return "neutral"  # no cue of either kind in any sentence: a fact, not an evaluation
+        scores = self.scores(features)
+        return max(LABELS, key=lambda label: scores.get(label, float("-inf")))
+
+    def predict(self, sentences: list[str]) -> str:
+        return self.predict_features(polarity_features(sentences))
+
+    def to_json(self) -> dict:
+        return {label: {f: round(v, 5) for f, v in sorted(w.items()) if abs(v) >= 1e-5}
+                for label, w in self.weights.items()}
+
+
+@lru_cache(maxsize=1)
+def packaged_polarity_model() -> PolarityModel | None:
+    """The model shipped with the package (extract/polarity_model.json), or None if there is none."""
+    from .resources import data_file
+
+    res = data_file("extract", "polarity_model.json")
+    if not res.is_file():
+        return None
+    return PolarityModel(json.loads(res.read_text(encoding="utf-8"))["weights"])
+
+
+def passage_polarity(sentences: list[str], model: "PolarityModel | None | str" = "packaged") -> str:
+    """The polarity of a passage from its sentences: the packaged model's choice, or the
+    rules' when there is no model (`model=None`)."""
+    if model == "packaged":
+        model = packaged_polarity_model()
+    return model.predict(sentences) if model is not None else rule_polarity(sentences)
+
+
+def set_polarity(findings: list[Passage], sentences: list[list[str]] | None = None,
+                 model: "PolarityModel | None | str" = "packaged") -> None:
     """Polarity of each finding, by sentence (ThemeTagger.tag gives the sentences of each)."""
     from .themes import sentences as split
 
     for i, finding in enumerate(findings):
-        finding.polarity = passage_polarity(sentences[i] if sentences is not None else split(finding.text))
+        finding.polarity = passage_polarity(sentences[i] if sentences is not None else split(finding.text), model)

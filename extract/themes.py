@@ -80,6 +80,28 @@ def _drop_group_lists(mentions: list[Mention], text: str, offset: int, ends: lis
     return [m for k, m in enumerate(ordered) if k not in listed or m.theme in elsewhere]
 
 
+# a harm named as a topic of audits, briefings, priorities or issues ("three multi-agency audits, on
+# parental mental health, on sexual exploitation and ...", "priorities, including ... CSE") is not a
+# subject either; "an audit of neglect cases found ..." is ("of" is not a topic word here)
+_TOPIC = re.compile(r"\b(?:audits?|audited|briefings?|priorit(?:y|ies)|themes?|topics?|issues)\b[^.;:]{0,60}"
+                    r"\b(?:on|into|about|including|such as|regarding)\b[^.;:]{0,60}$", re.I)
+
+
+def _drop_topics(mentions: list[Mention], text: str, offset: int, ends: list[int]) -> list[Mention]:
+    """Drop harms named only as the topic of an audit, briefing or priority, in the words of
+    their sentence before them; a theme stays when the passage mentions it again otherwise."""
+    def topic(m: Mention) -> bool:
+        if m.theme not in _GROUP_THEMES:
+            return False
+        i = bisect_right(ends, m.start - offset)
+        before = text[ends[i - 1] if i else 0:m.start - offset]
+        return bool(_TOPIC.search(before[before.rfind(";") + 1:]))
+
+    dropped = [topic(m) for m in mentions]
+    elsewhere = {m.theme for m, d in zip(mentions, dropped) if not d}
+    return [m for m, d in zip(mentions, dropped) if not d or m.theme in elsewhere]
+
+
 # (theme, theme that takes its place in the same sentence, only when the first is a context label)
 _SUPERSEDED = [("case-recording", "management-oversight", False), ("planning", "care-leavers", True),
                ("assessment", "early-help", True)]
@@ -256,6 +278,7 @@ class ThemeTagger:
             out.append(Mention(theme.removesuffix(_WEAK), offset + start, offset + end, words, weak))
         if self.rules:
             out = _drop_group_lists(out, text, offset, ends)
+            out = _drop_topics(out, text, offset, ends)
             out = _drop_superseded(out, offset, ends)
         return out
 

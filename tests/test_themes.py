@@ -27,6 +27,11 @@ def tag(tagger, text: str, kind: str = "finding") -> Passage:
     # names of boards, sub-groups and strategies are not subjects
     ("The quality assurance sub-group of the partnership meets every month.", {"quality-assurance"}, set()),
     ("The neglect strategy was published in the spring.", {"neglect"}, set()),
+    # a harm named only as a topic of audits or a list of issues is not a subject
+    ("The partnership completed three audits this year, on neglect, on sexual exploitation and on the use of "
+     "chronologies, and shared the learning widely.", {"neglect", "cse"}, {"multi-agency"}),
+    ("Young members of the board raise awareness of issues such as bullying, online safety and sexual exploitation.",
+     {"cse"}, set()),
     # negation
     ("No children live in private fostering arrangements in the borough.", {"private-fostering"}, set()),
     ("There were no concerns about missing children in the cases that inspectors sampled, and plans were reviewed "
@@ -55,6 +60,11 @@ def test_subjects_still_found_beside_the_hard_cases(tagger):
     assert "neglect" in p.themes
     p = tag(tagger, "Not all children are seen alone, so their wishes and feelings are not always understood.")
     assert "voice-of-child" in p.themes
+    # an audit's findings about a harm make it a subject; only a listed topic does not
+    p = tag(tagger, "An audit of neglect cases found that chronic neglect is now recognised early by social workers.")
+    assert "neglect" in p.themes
+    p = tag(tagger, "Audits show that children at risk of sexual exploitation are well protected by a skilled team.")
+    assert "cse" in p.themes
 
 
 @pytest.mark.parametrize("text, polarity", [
@@ -87,3 +97,14 @@ def test_every_theme_keeps_a_mention_with_offsets(tagger):
     assert set(p.themes) == {m.theme for m in p.mentions}
     for m in p.mentions:
         assert text[m.start:m.end] == m.text
+
+
+def test_polarity_model_is_packaged_and_keeps_facts_neutral():
+    from ofsted_kg.extract.polarity import packaged_polarity_model, passage_polarity, rule_polarity
+
+    assert packaged_polarity_model() is not None
+    facts = ["The partnership board met four times in the year.", "It has 14 members from partner agencies."]
+    assert rule_polarity(facts) == passage_polarity(facts) == "neutral"
+    # with no model the rules decide: a strength and a shortfall in one passage is mixed
+    text = ["Social workers know their children well.", "Too many plans lack clear timescales."]
+    assert passage_polarity(text, model=None) == "mixed"
