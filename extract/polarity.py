@@ -188,9 +188,9 @@ def rule_polarity(sentences: list[str]) -> str:
 
 LABELS = ("strength", "weakness", "mixed", "neutral")
 # words whose presence in a passage the model weighs: contrasts, quantities and news
-_MARKERS = {w: re.compile(rf"\b{w}\b") for w in ("however", "although", "despite", "but", "most", "majority",
-                                                  "some", "minority", "few", "not all", "too", "yet", "recently",
-                                                  "new")}
+# (one pass per sentence finds them and the contrasts of _CONTRAST)
+_MARKERS = re.compile(r"\b(however|but|although|despite|while|whilst|most|majority|some|minority|few|not all|too|yet|"
+                      r"recently|new)\b")
 
 
 def polarity_features(sentences: list[str]) -> dict[str, float]:
@@ -201,7 +201,7 @@ def polarity_features(sentences: list[str]) -> dict[str, float]:
     n = len(verdicts)
     pos = sum(p for p, _ in verdicts)
     neg = sum(q for _, q in verdicts)
-    text = " ".join(sentences).lower()
+    lowered = [s.lower() for s in sentences]
     features = {"bias": 1.0, "rule=" + _rule(verdicts): 1.0,
                 "strength sentences": min(pos, 6) / 6, "weakness sentences": min(neg, 6) / 6,
                 "strength share": pos / n, "weakness share": neg / n,
@@ -209,8 +209,13 @@ def polarity_features(sentences: list[str]) -> dict[str, float]:
                 "one strength among weaknesses": float(neg > 0 and pos == 1),
                 "first strength": float(verdicts[0][0]), "first weakness": float(verdicts[0][1]),
                 "last strength": float(verdicts[-1][0]), "last weakness": float(verdicts[-1][1]),
-                "contrast": float(any(_CONTRAST.search(s.lower()) for s in sentences))}
-    features.update((f"word {w}", 1.0) for w, pattern in _MARKERS.items() if pattern.search(text))
+                "contrast": 0.0}
+    for s in lowered:
+        for m in _MARKERS.finditer(s):
+            word = m.group(1)
+            features["word " + word] = 1.0
+            if word in ("although", "despite", "while", "whilst") or word in ("however", "but") and m.start():
+                features["contrast"] = 1.0  # as _CONTRAST: "However" opening a sentence is not one
     return features
 
 
