@@ -162,7 +162,10 @@ def _counts_as_shortfall(m: re.Match, sentence: str) -> bool:
 
 def sentence_polarity(sentence: str) -> tuple[bool, bool]:
     """(has a strength, has a weakness) for one sentence."""
-    sentence = sentence.lower()
+    return _lowered_polarity(sentence.lower())
+
+
+def _lowered_polarity(sentence: str) -> tuple[bool, bool]:
     positive, negative = _counted(sentence)
     if negative and positive and not _CONTRAST.search(sentence):
         positive = False  # "not effective", "not good enough": the negation wins
@@ -197,11 +200,11 @@ def polarity_features(sentences: list[str]) -> dict[str, float]:
     """What the polarity model weighs in one passage: the rules' verdict, how many and which
     sentences have a strength or a weakness (first, last, the share of each), whether a
     contrast joins them, and the presence of a few marker words."""
-    verdicts = [sentence_polarity(s) for s in sentences] or [(False, False)]
+    lowered = [s.lower() for s in sentences]
+    verdicts = [_lowered_polarity(s) for s in lowered] or [(False, False)]
     n = len(verdicts)
     pos = sum(p for p, _ in verdicts)
     neg = sum(q for _, q in verdicts)
-    lowered = [s.lower() for s in sentences]
     features = {"bias": 1.0, "rule=" + _rule(verdicts): 1.0,
                 "strength sentences": min(pos, 6) / 6, "weakness sentences": min(neg, 6) / 6,
                 "strength share": pos / n, "weakness share": neg / n,
@@ -228,7 +231,8 @@ class PolarityModel:
         self.weights = weights  # label -> feature -> weight
 
     def scores(self, features: dict[str, float]) -> dict[str, float]:
-        return {label: sum(w.get(f, 0.0) * v for f, v in features.items()) for label, w in self.weights.items()}
+        items = features.items()
+        return {label: sum([w.get(f, 0.0) * v for f, v in items]) for label, w in self.weights.items()}
 
     def predict_features(self, features: dict[str, float]) -> str:
         if features.get("rule=neutral"):

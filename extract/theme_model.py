@@ -77,7 +77,8 @@ class ThemeModel:
     threshold: float
 
     def probability(self, features: list[str]) -> float:
-        z = self.bias + sum(self.weights.get(f, 0.0) for f in features)
+        weight = self.weights.get
+        z = self.bias + sum([weight(f, 0.0) for f in features])
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def keep(self, features: list[str]) -> bool:
