@@ -43,6 +43,8 @@ _NEGATIVE_CUES = [
     r"needs? to (?:further )?(?:improve|be improved|strengthen|develop)", r"requires? improvement", r"underdeveloped",
     r"under-developed", r"absence of", r"unsuitable", r"instability", r"incomplete", r"out of date", r"cause for concern",
     r"missed opportunit\w+", r"unaware", r"unassessed", r"slower", r"neither", r"difficult",
+    # added on the third and fourth tuning sets: shortfalls in findings the rules called neutral
+    r"wait(?:ed|ing)? (?:for )?(?:a|too) long", r"turnover", r"pressures?",
 ]
 _POSITIVE_CUES = [
     r"effective(?:ly)?", r"good", r"strong(?:ly)?", r"(?<!as )well(?! as)", r"improv(?:ed|ing|ement|ements)", r"timely",
@@ -54,6 +56,9 @@ _POSITIVE_CUES = [
     r"rigorous(?:ly)?", r"insightful", r"thoughtful(?:ly)?", r"seamless(?:ly)?", r"proportionate", r"decisive(?:ly)?",
     r"accurate(?:ly)?", r"stronger", r"competent(?:ly)?", r"punctual(?:ly)?", r"careful(?:ly)?", r"high level of",
     r"works? hard", r"strengthened", r"encourag\w+", r"tak\w+ (?:\w+ ){0,8}seriously",
+    # added on the third and fourth tuning sets: words of good practice in findings the rules called neutral
+    r"regular(?:ly)?", r"routine(?:ly)?", r"persisten(?:t|tly|ce)", r"valued?", r"instrumental", r"morale is high",
+    r"increasingly",
 ]
 
 
@@ -105,6 +110,8 @@ _NOT_A_SHORTFALL = re.compile(
     r"(?:vacanc\w*|caseloads?|turnover|sickness|re-?referrals?|level of risk|repeat \w+|offending|comparatively|relatively|already)")
 _TAK = re.compile(r"\btak\w+\b")
 _STILL_SHORT = re.compile(r"\b(?:not|too|no|poor|limited|few|some|waiting|wait|remain|lack|has|have|is|are)\b")
+_LOW_NOW = re.compile(r"^\W*(?:\w+\W+){0,6}?(?:is|are|remains?|has|have|been)?\s*(?:low|lower|reduced|fallen|decreased|"
+                     r"stable|minimal)\b")
 _SERIOUS_NAMES = (" case review", " incident", " harm", " youth violence", " violence")
 
 
@@ -151,12 +158,14 @@ def _counts_as_shortfall(m: re.Match, sentence: str) -> bool:
         return False
     elif _HARM_DENIED_BEFORE.search(_tail(before, 5)):
         return False
-    if word.startswith("low") and _NOT_A_SHORTFALL.search(before[-40:]):
+    if word.startswith("low") and (_NOT_A_SHORTFALL.search(before[-40:]) or _NOT_A_SHORTFALL.match(after.lstrip())):
         return False
     if word.startswith("serious") and (after.startswith(_SERIOUS_NAMES) or word == "seriously" and _TAK.search(before)):
         return False
     if word == "still" and not _STILL_SHORT.search(after[:40]):
         return False
+    if word == "turnover" and (_LOW_NOW.match(after) or "low" in _tail(before, 2)):
+        return False  # "turnover is low", "low turnover"
     return True
 
 

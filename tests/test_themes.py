@@ -86,6 +86,10 @@ def test_subjects_still_found_beside_the_hard_cases(tagger):
     # an aim is not a strength; low vacancies are not a shortfall
     ("Plans are reviewed each month to ensure that they remain effective.", "neutral"),
     ("Vacancy rates are low and staff benefit from manageable caseloads.", "strength"),
+    # regular and routine practice is good practice; turnover is a shortfall unless it is low
+    ("Children are visited regularly, and their plans are routinely reviewed.", "strength"),
+    ("High turnover of social workers means that children have to tell their stories again.", "weakness"),
+    ("Staff turnover is low and morale is high.", "strength"),
 ])
 def test_hard_cases_polarity(tagger, text, polarity):
     assert tag(tagger, text).polarity == polarity
