@@ -13,12 +13,9 @@ the L2 penalty is chosen by cross-validation over whole documents of the tuning 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def examples(labels, shared: Path):
@@ -45,7 +42,6 @@ def train(rows: list[tuple[dict[str, float], str]], l2: float, epochs: int = 200
     """Weights (label -> feature -> weight) of a multinomial logistic regression with an L2
     penalty on every weight but the bias's. No random start, no shuffling."""
     import numpy as np
-
     from ofsted_kg.extract.polarity import LABELS
 
     names = sorted({f for feats, _ in rows for f in feats})
@@ -67,12 +63,9 @@ def train(rows: list[tuple[dict[str, float], str]], l2: float, epochs: int = 200
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--labels", type=Path, default=ROOT / "tests" / "data" / "theme_labels.json")
-    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    ap.add_argument("--out", type=Path, default=ROOT / "extract" / "polarity_model.json")
-    ap.add_argument("--folds", type=int, default=5)
-    args = ap.parse_args(argv)
+    from training import parse_args
+
+    args = parse_args(__doc__, "polarity_model.json", argv)
 
     from ofsted_kg.extract.labels import load_labels
     from ofsted_kg.extract.polarity import PolarityModel

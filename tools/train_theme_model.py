@@ -13,13 +13,10 @@ all of the tuning part and written. The test part is never read.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import defaultdict
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def examples(labels, shared: Path):
@@ -77,12 +74,9 @@ def f1(tp, fp, fn):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--labels", type=Path, default=ROOT / "tests" / "data" / "theme_labels.json")
-    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    ap.add_argument("--out", type=Path, default=ROOT / "extract" / "theme_model.json")
-    ap.add_argument("--folds", type=int, default=5)
-    args = ap.parse_args(argv)
+    from training import parse_args
+
+    args = parse_args(__doc__, "theme_model.json", argv)
 
     from ofsted_kg.extract.labels import load_labels
     from ofsted_kg.extract.theme_model import ThemeModel, train

@@ -1,0 +1,18 @@
+"""What the model-training scripts share: their command line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parse_args(doc: str, out_name: str, argv=None) -> argparse.Namespace:
+    """--labels, --shared, --out (extract/OUT_NAME by default) and --folds, described by `doc`'s first line."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--labels", type=Path, default=ROOT / "tests" / "data" / "theme_labels.json")
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--out", type=Path, default=ROOT / "extract" / out_name)
+    ap.add_argument("--folds", type=int, default=5)
+    return ap.parse_args(argv)
