@@ -8,7 +8,8 @@ Each sentence is searched for cues of a shortfall (_NEGATIVE) and of good practi
   improve", "plans to ...") counts for nothing: plans not yet showing impact are not strengths;
 - a negation that denies a harm ("children are not left at risk", "without delay",
   "to prevent delay") or that sits in a clause describing who ("children who do not
-  attend school") is not a shortfall; nor are "low" vacancies, caseloads or turnover,
+  attend school") is not a shortfall; nor are "minimal delay", "not afraid to challenge", "low"
+  vacancies, caseloads or turnover,
   "serious case reviews" or a responsibility taken "seriously".
 The rules alone call a passage with both kinds of sentence (or a sentence with both)
 mixed (rule_polarity). What ingest gives is the choice of a small model, PolarityModel,
@@ -99,9 +100,9 @@ _AIM = re.compile(
     r"could|intend\w*|plans? to|in order to|so that|(?:need|needs|needed) to|seeking|seeks?)\b")
 # a negation or harm word after these is denied or averted: not a shortfall
 _HARM_DENIED_BEFORE = re.compile(
-    r"\b(?:prevent\w*|avoid\w*|minimum of|minimi[sz]\w*|reduc\w*|decreas\w*|without|addressed|tackl\w*|redress\w*|reversed?|no|not|n't)\b")
+    r"\b(?:prevent\w*|avoid\w*|minimum(?: of)?|minimal|minimi[sz]\w*|reduc\w*|decreas\w*|without|addressed|tackl\w*|redress\w*|reversed?|no|not|n't)\b")
 _NOT_HARM_AFTER = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(?:exposed|left|harmed|at risk|deter\w*|experienc\w+ (?:any )?(?:delay|drift)|remain(?:ing)? in (?:unsafe|situations)|lost|"
+    r"^\W*(?:\w+\W+){0,3}?(?:exposed|left|harmed|at risk|deter\w*|experienc\w+ (?:any )?(?:delay|drift)|remain(?:ing|s)? (?:living )?in (?:unsafe|situations|unacceptable)|afraid|hesitant|lost|"
     r"subject to|complacent|drift\w*|delay\w*|in their best interests?|avoidable harm|need|until)\b")
 # a clause that only says which children: "children who do not ...", "when children do not ..."
 _DESCRIBING = re.compile(r"\b(?:who|whom|when|if|unless|where|whether|those|which)\b")

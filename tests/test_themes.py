@@ -90,6 +90,10 @@ def test_subjects_still_found_beside_the_hard_cases(tagger):
     ("Children are visited regularly, and their plans are routinely reviewed.", "strength"),
     ("High turnover of social workers means that children have to tell their stories again.", "weakness"),
     ("Staff turnover is low and morale is high.", "strength"),
+    # delay kept to a minimum and harm that children are kept from are not shortfalls
+    ("Assessments are thorough and completed with minimal delay.", "strength"),
+    ("Oversight by managers is effective, so children do not remain living in unacceptable circumstances.", "strength"),
+    ("Social workers are not afraid to challenge parents, and they do so sensitively.", "strength"),
 ])
 def test_hard_cases_polarity(tagger, text, polarity):
     assert tag(tagger, text).polarity == polarity
