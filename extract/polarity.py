@@ -8,9 +8,9 @@ Each sentence is searched for cues of a shortfall (_NEGATIVE) and of good practi
   improve", "plans to ...") counts for nothing: plans not yet showing impact are not strengths;
 - a negation that denies a harm ("children are not left at risk", "without delay",
   "to prevent delay") or that sits in a clause describing who ("children who do not
-  attend school") is not a shortfall; nor are "minimal delay", "not afraid to challenge", "low"
-  vacancies, caseloads or turnover,
-  "serious case reviews" or a responsibility taken "seriously".
+  attend school") is not a shortfall; nor are "minimal delay", "not afraid to challenge",
+  "low" vacancies, caseloads or turnover, "serious case reviews" or a responsibility taken
+  "seriously".
 The rules alone call a passage with both kinds of sentence (or a sentence with both)
 mixed (rule_polarity). What ingest gives is the choice of a small model, PolarityModel,
 that weighs the rules' verdicts by sentence (how many, first or last, the share of each),
