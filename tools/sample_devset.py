@@ -2,6 +2,7 @@
 
 Usage: python tools/sample_devset.py [--shared ../shared] [--out /tmp/devset] [--seed 2026]
        [--exclude tests/data/theme_labels.json] [--split alternate|tune|test] [--scale 1.0] [--no-seeds] [--batches 8]
+       [--again] [--findings 7] [--recommendations 2]
 
 Writes, for labelling by hand, batches of passages with their text to --out (outside
 the project: no report text is kept in the repository), and prints the sample as JSON
@@ -13,7 +14,10 @@ that no report feeds both.
 
 To add to the set later: --exclude the labels file (its reports are not drawn again),
 --split tune to put every new report in the tuning part, --scale to draw fewer reports
-per kind, --no-seeds (they are all labelled already).
+per kind, --no-seeds (they are all labelled already). When every report has been drawn:
+--again draws more passages from the reports of the --exclude file's tuning part, never
+one already labelled (the test part's reports are never drawn again); --findings and
+--recommendations set how many per report.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="draw this share of the reports per kind")
     ap.add_argument("--no-seeds", action="store_true", help="leave out the seed documents")
     ap.add_argument("--batches", type=int, default=8)
+    ap.add_argument("--again", action="store_true",
+                    help="more passages from the --exclude file's tuning reports, none already labelled")
+    ap.add_argument("--findings", type=int, default=FINDINGS, help="findings drawn per report")
+    ap.add_argument("--recommendations", type=int, default=RECOMMENDATIONS, help="recommendations drawn per report")
     args = ap.parse_args(argv)
 
     def split_of(i: int) -> str:
@@ -53,7 +61,13 @@ def main(argv=None) -> int:
     from ofsted_kg.extract.register import load_register
     from ofsted_kg.extract.themes import ThemeTagger
 
-    excluded = {lab.sha256 for lab in load_labels(args.exclude)} if args.exclude else set()
+    labelled = load_labels(args.exclude) if args.exclude else []
+    if args.again and not labelled:
+        ap.error("--again needs --exclude (the labels whose tuning reports are drawn again)")
+    excluded = {lab.sha256 for lab in labelled}
+    # --again: only the tuning reports, without the passages already labelled
+    again = {lab.sha256 for lab in labelled if lab.split == "tune"} if args.again else set()
+    taken = {(lab.sha256, lab.passage, lab.ordinal) for lab in labelled}
     rng = random.Random(args.seed)
     register, tagger = load_register(), ThemeTagger()
     by_kind: dict[str, list] = defaultdict(list)
@@ -62,13 +76,15 @@ def main(argv=None) -> int:
             ex = extract_file(path, register, tagger)
         except DocumentError:
             continue
-        if ex.sha256 not in excluded:
+        if (ex.sha256 in again) if args.again else (ex.sha256 not in excluded):
             by_kind[ex.evaluations[0].kind].append((path, ex))
     chosen = []
     for kind, n in PER_KIND.items():
         docs = by_kind[kind][:]
         rng.shuffle(docs)
-        chosen += [(kind, path, ex, split_of(i)) for i, (path, ex) in enumerate(docs[:max(1, round(n * args.scale))])]
+        n = len(docs) if args.again else n
+        chosen += [(kind, path, ex, "tune" if args.again else split_of(i))
+                   for i, (path, ex) in enumerate(docs[:max(1, round(n * args.scale))])]
     for i, path in enumerate([] if args.no_seeds else sorted((args.shared / "corpus" / "seeds").iterdir())):
         ex = extract_file(path, register, tagger)
         chosen.append((ex.evaluations[0].kind, path, ex, split_of(i)))
@@ -76,9 +92,10 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     facts, texts = [], []
     for kind, path, ex, split in chosen:
-        findings = [p for ev in ex.evaluations for p in ev.findings]
-        recs = [p for ev in ex.evaluations for p in ev.recommendations]
-        picked = rng.sample(findings, min(FINDINGS, len(findings))) + rng.sample(recs, min(RECOMMENDATIONS, len(recs)))
+        findings = [p for ev in ex.evaluations for p in ev.findings if (ex.sha256, p.kind, p.ordinal) not in taken]
+        recs = [p for ev in ex.evaluations for p in ev.recommendations if (ex.sha256, p.kind, p.ordinal) not in taken]
+        picked = (rng.sample(findings, min(args.findings, len(findings)))
+                  + rng.sample(recs, min(args.recommendations, len(recs))))
         for p in sorted(picked, key=lambda p: p.start):
             item = {"id": f"{ex.sha256[:12]}-{p.kind[0]}{p.ordinal}", "sha256": ex.sha256,
                     "file": str(path.relative_to(args.shared)), "kind": kind, "passage": p.kind,
