@@ -16,7 +16,7 @@ To add to the set later: --exclude the labels file (its reports are not drawn ag
 --split tune to put every new report in the tuning part, --scale to draw fewer reports
 per kind, --no-seeds (they are all labelled already). When every report has been drawn:
 --again draws more passages from the reports of the --exclude file's tuning part, never
-one already labelled (the test part's reports are never drawn again); --findings and
+one already labelled (the seeds and the test part's reports are never drawn again); --findings and
 --recommendations set how many per report.
 """
 
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
         n = len(docs) if args.again else n
         chosen += [(kind, path, ex, "tune" if args.again else split_of(i))
                    for i, (path, ex) in enumerate(docs[:max(1, round(n * args.scale))])]
-    for i, path in enumerate([] if args.no_seeds else sorted((args.shared / "corpus" / "seeds").iterdir())):
+    for i, path in enumerate([] if args.no_seeds or args.again else sorted((args.shared / "corpus" / "seeds").iterdir())):
         ex = extract_file(path, register, tagger)
         chosen.append((ex.evaluations[0].kind, path, ex, split_of(i)))
 
