@@ -14,10 +14,13 @@ Each sentence is searched for cues of a shortfall (_NEGATIVE) and of good practi
 The rules alone call a passage with both kinds of sentence (or a sentence with both)
 mixed (rule_polarity). What ingest gives is the choice of a small model, PolarityModel,
 that weighs the rules' verdicts by sentence (how many, first or last, the share of each),
-contrasts and a few marker words; a passage where the rules found no cue stays neutral.
-The rules were written, and the model trained (tools/train_polarity_model.py, shipped as
-extract/polarity_model.json), from the tuning part of tests/data/theme_labels.json only
-(see LABELLING.md).
+contrasts, a few marker words and the passage's words (tf-idf, text_model.py), which
+catch the evaluations the cue lists miss and the facts they take for one. A passage in
+which the rules counted no cue is never a weakness or mixed, and is neutral when they
+discounted one (an aim) or when it gives figures (PolarityModel.predict). The rules were
+written, and the model trained (tools/train_polarity_model.py, with scikit-learn, shipped
+as extract/polarity_model.json), from the tuning part of tests/data/theme_labels.json
+only (see LABELLING.md).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 from functools import lru_cache
 
 from .model import Passage
+from .text_model import LinearText, words
 
 # The cues, each a regex that begins with a letter (after any lookbehind); matched as whole
 # words of the lower-cased sentence, the first in this order winning at one position.
@@ -200,6 +204,7 @@ def rule_polarity(sentences: list[str]) -> str:
 
 
 LABELS = ("strength", "weakness", "mixed", "neutral")
+_DIGIT = re.compile(r"\d")
 # words whose presence in a passage the model weighs: contrasts, quantities and news
 # (one pass per sentence finds them and the contrasts of _CONTRAST)
 _MARKERS = re.compile(r"\b(however|but|although|despite|while|whilst|most|majority|some|minority|few|not all|too|yet|"
@@ -233,29 +238,48 @@ def polarity_features(sentences: list[str]) -> dict[str, float]:
 
 
 class PolarityModel:
-    """A multinomial logistic regression over polarity_features, one weight per feature and label,
-    trained by tools/train_polarity_model.py and shipped as extract/polarity_model.json. It
-    weighs the cues the rules found; a passage in which they found none stays neutral."""
+    """A multinomial logistic regression over polarity_features and the passage's words, one
+    weight per feature (or word) and label, trained by tools/train_polarity_model.py and
+    shipped as extract/polarity_model.json."""
 
-    def __init__(self, weights: dict[str, dict[str, float]]):
+    def __init__(self, weights: dict[str, dict[str, float]], text: "LinearText | None" = None):
         self.weights = weights  # label -> feature -> weight
+        self.text = text  # the words' weights, one output per label
 
-    def scores(self, features: dict[str, float]) -> dict[str, float]:
+    def scores(self, features: dict[str, float], passage: str = "") -> dict[str, float]:
         items = features.items()
-        return {label: sum([w.get(f, 0.0) * v for f, v in items]) for label, w in self.weights.items()}
-
-    def predict_features(self, features: dict[str, float]) -> str:
-        if features.get("rule=neutral"):
-            return "neutral"  # no cue of either kind in any sentence: a fact, not an evaluation
-        scores = self.scores(features)
-        return max(LABELS, key=lambda label: scores.get(label, float("-inf")))
+        out = {label: sum([w.get(f, 0.0) * v for f, v in items]) for label, w in self.weights.items()}
+        if self.text is not None and passage:
+            for label, z in zip(self.text.outputs, self.text.scores(words(passage)).tolist()):
+                out[label] = out.get(label, 0.0) + z
+        return out
 
     def predict(self, sentences: list[str]) -> str:
-        return self.predict_features(polarity_features(sentences))
+        """The label with the highest score. Where the rules' verdict is neutral, no shortfall
+        counted, so it is never a weakness or mixed; it stays neutral when the rules discounted
+        a cue (an aim, a denied harm) or when it gives figures (a statistic is a fact), else it
+        is a strength or neutral as the words decide (most findings without any cue word in the
+        tuning part praise in words the cue lists lack)."""
+        features = polarity_features(sentences)
+        labels = LABELS
+        if features.get("rule=neutral"):
+            lowered = [s.lower() for s in sentences]
+            if any(_DIGIT.search(s) or _POSITIVE.search(s) or _NEGATIVE.search(s) for s in lowered):
+                return "neutral"
+            labels = ("strength", "neutral")
+        scores = self.scores(features, " ".join(sentences))
+        return max(labels, key=lambda label: scores.get(label, float("-inf")))
 
     def to_json(self) -> dict:
-        return {label: {f: round(v, 5) for f, v in sorted(w.items()) if abs(v) >= 1e-5}
-                for label, w in self.weights.items()}
+        out = {"weights": {label: {f: round(v, 5) for f, v in sorted(w.items()) if abs(v) >= 1e-5}
+                           for label, w in self.weights.items()}}
+        if self.text is not None:
+            out["text"] = self.text.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PolarityModel":
+        return cls(data["weights"], LinearText.from_json(data["text"]) if "text" in data else None)
 
 
 @lru_cache(maxsize=1)
@@ -266,7 +290,7 @@ def packaged_polarity_model() -> PolarityModel | None:
     res = data_file("extract", "polarity_model.json")
     if not res.is_file():
         return None
-    return PolarityModel(json.loads(res.read_text(encoding="utf-8"))["weights"])
+    return PolarityModel.from_json(json.loads(res.read_text(encoding="utf-8")))
 
 
 def passage_polarity(sentences: list[str], model: "PolarityModel | None | str" = "packaged") -> str:

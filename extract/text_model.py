@@ -1,0 +1,73 @@
+"""The words of a passage as a model input: tf-idf weights and linear scores over them.
+
+Both shipped models read a passage's words besides the tagger's candidates and the
+polarity cues: the theme model asks, for each theme, how strongly the passage's words
+go with it (which also finds themes that no label names), and the polarity model
+weighs the words beside the cues. The words are the normalised tokens of two letters or
+more; each weighs (1 + log count) x idf and the vector has unit length, as scikit-learn's
+TfidfVectorizer(sublinear_tf=True) computes it, so the training scripts
+(tools/train_*_model.py, which use scikit-learn) and this module give the same numbers.
+Scoring is pure Python and numpy over the weights shipped in the models' JSON files.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    """The tokens the text models read: lower-case letters and digits, two characters or more,
+    with a plural -s dropped (as the theme model's word features are)."""
+    out = []
+    for w in _TOKEN.findall(text.lower()):
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        if len(w) > 1:
+            out.append(w)
+    return out
+
+
+@dataclass(frozen=True)
+class LinearText:
+    """Linear scores of a passage's tf-idf vector: one column of weights per output."""
+
+    outputs: tuple[str, ...]  # e.g. theme ids, or polarity labels
+    index: dict[str, int]  # word -> row
+    idf: np.ndarray  # (words,)
+    weights: np.ndarray  # (words, outputs)
+    bias: np.ndarray  # (outputs,)
+
+    def vector(self, tokens: list[str]) -> tuple[list[int], np.ndarray]:
+        """The rows and unit-length tf-idf values of the known words among `tokens`."""
+        counts = Counter(t for t in tokens if t in self.index)
+        if not counts:
+            return [], np.zeros(0)
+        rows = [self.index[t] for t in counts]
+        values = np.array([1.0 + math.log(n) for n in counts.values()]) * self.idf[rows]
+        return rows, values / np.linalg.norm(values)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """The linear score of every output (before any link function)."""
+        rows, values = self.vector(tokens)
+        return self.bias + (values @ self.weights[rows] if rows else 0.0)
+
+    def to_json(self, digits: int = 4) -> dict:
+        terms = sorted(self.index, key=self.index.get)
+        return {"outputs": list(self.outputs), "bias": [round(float(b), digits) for b in self.bias],
+                "idf": {t: round(float(self.idf[self.index[t]]), digits) for t in terms},
+                "weights": {t: [round(float(w), digits) for w in self.weights[self.index[t]]] for t in terms}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LinearText":
+        terms = list(data["idf"])
+        return cls(tuple(data["outputs"]), {t: i for i, t in enumerate(terms)},
+                   np.array([data["idf"][t] for t in terms], dtype=float),
+                   np.array([data["weights"][t] for t in terms], dtype=float).reshape(len(terms), len(data["outputs"])),
+                   np.array(data["bias"], dtype=float))
