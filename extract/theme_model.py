@@ -1,13 +1,21 @@
-"""Keep or drop each candidate theme of a passage: a small logistic model trained on the tuning labels.
+"""Keep or drop each candidate theme of a passage, and add themes its words alone make likely.
 
 The tagger finds candidates from the SKOS labels and its rules; many labels are
 reliable ("child sexual exploitation"), others only sometimes a subject ("plan",
-"health"). The model weighs what the labelled tuning passages showed about each:
-the theme, the words matched, how often and where they occur, whether only context
-labels matched, the passage's kind and how many other candidates it has. It is a
-plain logistic regression, trained by tools/train_theme_model.py and shipped as
-extract/theme_model.json (weights by feature name), so nothing is downloaded or
-trained at run time.
+"health"). Two logistic models, trained on the labelled tuning passages, decide:
+
+- the text model (text_model.LinearText), one logistic regression per theme over the
+  passage's words (tf-idf), says how strongly the words as a whole go with each theme;
+- the candidate model weighs what the tuning passages showed about each candidate:
+  the theme, the words matched, how often and where they occur, whether only context
+  labels matched, the passage's kind, how many other candidates it has, and the text
+  model's logit for the theme. It keeps a candidate whose probability reaches
+  `threshold`.
+
+A theme no candidate names is added when the text model alone gives it `add_threshold`
+or more; its evidence is the sentence that the text model scores highest for it. Both
+are trained by tools/train_theme_model.py (scikit-learn, the `train` extra) and shipped
+as extract/theme_model.json, so nothing is downloaded or trained at run time.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .model import Mention
+from .text_model import LinearText, words
 
 _NORM = re.compile(r"[^a-z0-9]+")
 
@@ -70,27 +79,55 @@ def candidate_features(theme: str, found: list[Mention], passage_kind: str, firs
     return sorted(set(out))
 
 
+def squash(z: float) -> float:
+    """The text model's logit as the candidate model reads it: bounded at about +-9.2."""
+    p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+    return math.log((p + 1e-4) / (1.0 - p + 1e-4))
+
+
 @dataclass(frozen=True)
 class ThemeModel:
     weights: dict[str, float]
     bias: float
     threshold: float
+    text: LinearText | None = None  # one logistic model per theme over the passage's words
+    add_threshold: float = 1.01  # a theme no candidate names is added when its text probability reaches this
 
-    def probability(self, features: list[str]) -> float:
+    def text_logits(self, kind: str, text: str) -> dict[str, float]:
+        """The text model's logit of every theme for a passage of this kind and text ({} without one)."""
+        if self.text is None:
+            return {}
+        return dict(zip(self.text.outputs, self.text.scores(words(kind + " " + text)).tolist()))
+
+    def probability(self, features: list[str], text_logit: float | None = None) -> float:
         weight = self.weights.get
         z = self.bias + sum([weight(f, 0.0) for f in features])
+        if text_logit is not None:
+            z += weight("text", 0.0) * squash(text_logit)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def keep(self, features: list[str]) -> bool:
-        return self.probability(features) >= self.threshold
+    def keep(self, features: list[str], text_logit: float | None = None) -> bool:
+        return self.probability(features, text_logit) >= self.threshold
+
+    def added(self, logits: dict[str, float], candidates) -> list[str]:
+        """The themes that no candidate names but whose words alone make them likely enough."""
+        if self.add_threshold > 1.0:
+            return []
+        cut = math.log(self.add_threshold / (1.0 - self.add_threshold))
+        return sorted(t for t, z in logits.items() if z >= cut and t not in candidates)
 
     def to_json(self) -> dict:
-        return {"bias": self.bias, "threshold": self.threshold,
-                "weights": {k: round(v, 5) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-5}}
+        out = {"bias": self.bias, "threshold": self.threshold, "add_threshold": self.add_threshold,
+               "weights": {k: round(v, 5) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-5}}
+        if self.text is not None:
+            out["text"] = self.text.to_json()
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> "ThemeModel":
-        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
+        text = LinearText.from_json(data["text"]) if "text" in data else None
+        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]), text,
+                   float(data.get("add_threshold", 1.01)))
 
 
 @lru_cache(maxsize=1)
@@ -102,27 +139,3 @@ def packaged_model() -> ThemeModel | None:
     if not res.is_file():
         return None
     return ThemeModel.from_json(json.loads(res.read_text(encoding="utf-8")))
-
-
-def train(rows: list[tuple[list[str], int]], l2: float = 1.0, epochs: int = 1000, rate: float = 0.5) -> tuple[dict[str, float], float]:
-    """Fit a logistic regression on (features, 0/1) rows by full-batch gradient descent with an
-    L2 penalty (the bias is not penalised). Deterministic: no random start, no shuffling."""
-    import numpy as np
-
-    names = sorted({f for feats, _ in rows for f in feats})
-    index = {f: i for i, f in enumerate(names)}
-    n, d = len(rows), len(names)
-    x = np.zeros((n, d))
-    for i, (feats, _) in enumerate(rows):
-        for f in feats:
-            x[i, index[f]] = 1.0
-    y = np.array([label for _, label in rows], dtype=float)
-    w, b = np.zeros(d), 0.0
-    for _ in range(epochs):
-        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-        grad_w = x.T @ (p - y) / n + l2 * w / n
-        grad_b = float(np.mean(p - y))
-        w -= rate * grad_w * 4
-        b -= rate * grad_b * 4
-    return {name: float(w[i]) for name, i in index.items()}, b
-

@@ -282,6 +282,14 @@ class ThemeTagger:
             out = _drop_superseded(out, offset, ends)
         return out
 
+    def named(self, text: str) -> set[str]:
+        """The themes any of whose labels occur in `text`, before the rules drop any: the text
+        model may not add these, since the rules (group lists, names, negation) keep them out."""
+        doc = self.nlp.tokenizer(text)
+        strings = self.nlp.vocab.strings
+        return {strings[match_id].removesuffix(_WEAK) for matcher in (self.lower, self.exact)
+                for match_id, _, _ in matcher(doc)}
+
     def candidates(self, text: str, passages: list[Passage]):
         """For each passage: (its mentions after the rules, the offset where its first sentence
         ends, its sentences). Offsets point into `text`."""
@@ -312,14 +320,40 @@ class ThemeTagger:
         return out
 
     def _decide(self, found: list[Mention], passage: Passage, first_end: int, text: str) -> list[Mention]:
-        """The themes the model keeps, each with its first mention (a strong one if any)."""
+        """The themes the model keeps, each with its first mention (a strong one if any), and
+        those its text model adds (themes no label in the passage names), each with the
+        sentence it scores highest for the theme."""
         by_theme: dict[str, list[Mention]] = {}
         for m in sorted(found, key=lambda m: m.start):
             by_theme.setdefault(m.theme, []).append(m)
+        body = text[passage.start:passage.end]
+        logits = self.model.text_logits(passage.kind, body)
         out = []
         for theme, group in by_theme.items():
             if self.model.keep(candidate_features(theme, group, passage.kind, first_end, len(by_theme), text,
-                                                  passage.section or "")):
+                                                  passage.section or ""), logits.get(theme)):
                 strong = [m for m in group if not m.weak]
                 out.append(strong[0] if strong else group[0])
-        return sorted(out, key=lambda m: m.start)
+        added = self.model.added(logits, by_theme)
+        if added:
+            added = [t for t in added if t not in self.named(body)]  # a label the rules dropped keeps it out
+            out.extend(_sentence_mentions(self.model, added, passage.kind, body, passage.start))
+        return sorted(out, key=lambda m: (m.start, m.theme))
+
+
+def _sentence_mentions(model: ThemeModel, themes: list[str], kind: str, body: str, offset: int) -> list[Mention]:
+    """For each theme, the sentence of `body` that the model's text part scores highest for it."""
+    spans = []
+    start = 0
+    for end in sentence_ends(body):
+        piece = body[start:end]
+        lead = len(piece) - len(piece.lstrip())
+        if piece.strip():
+            spans.append((start + lead, start + lead + len(piece.strip())))
+        start = end
+    scored = [(a, b, model.text_logits(kind, body[a:b])) for a, b in spans]
+    out = []
+    for theme in themes:
+        a, b, _ = max(scored, key=lambda s: s[2].get(theme, 0.0))
+        out.append(Mention(theme, offset + a, offset + b, body[a:b]))
+    return out

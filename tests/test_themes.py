@@ -34,8 +34,8 @@ def tag(tagger, text: str, kind: str = "finding") -> Passage:
      {"cse"}, set()),
     # negation
     ("No children live in private fostering arrangements in the borough.", {"private-fostering"}, set()),
-    ("There were no concerns about missing children in the cases that inspectors sampled, and plans were reviewed "
-     "on time.", {"missing"}, {"planning"}),
+    ("There were no concerns about missing children in the cases that inspectors sampled, and children's plans were "
+     "reviewed on time.", {"missing"}, {"planning"}),
     # pathway plans are care-leavers, not planning
     ("Pathway plans are written with young people and are updated when their circumstances change.",
      {"planning"}, {"care-leavers"}),
@@ -116,3 +116,46 @@ def test_polarity_model_is_packaged_and_keeps_facts_neutral():
     # with no model the rules decide: a strength and a shortfall in one passage is mixed
     text = ["Social workers know their children well.", "Too many plans lack clear timescales."]
     assert passage_polarity(text, model=None) == "mixed"
+
+
+def _text_model(outputs, weights, bias):
+    """A LinearText over a few words (idf 1), for tests that must not depend on trained weights."""
+    import numpy as np
+    from ofsted_kg.extract.text_model import LinearText
+
+    terms = sorted(weights)
+    return LinearText(tuple(outputs), {t: i for i, t in enumerate(terms)}, np.ones(len(terms)),
+                      np.array([weights[t] for t in terms], dtype=float), np.array(bias, dtype=float))
+
+
+def test_text_model_adds_an_unnamed_theme_with_its_sentence_but_not_one_the_rules_dropped():
+    from ofsted_kg.extract.theme_model import ThemeModel
+    from ofsted_kg.extract.themes import ThemeTagger
+
+    # "groomed" alone makes cse likely; no candidate is kept (bias -30)
+    model = ThemeModel({}, -30.0, 0.5, _text_model(["cse"], {"groomed": [20.0]}, [-5.0]), add_threshold=0.5)
+    tagger = ThemeTagger(model=model)
+    text = "The team meets weekly. Girls who are groomed online get help from a specialist worker."
+    p = tag(tagger, text)
+    assert p.themes == ["cse"]
+    (m,) = p.mentions
+    assert m.text == text[m.start:m.end] == "Girls who are groomed online get help from a specialist worker."
+    # a label the group-list rule dropped keeps the theme out, whatever the words say
+    text = ("Children at risk of sexual exploitation, going missing or living with domestic abuse are identified "
+            "quickly, and girls who are groomed get help.")
+    assert "cse" not in tag(tagger, text).themes
+    # below add_threshold nothing is added
+    assert tag(ThemeTagger(model=ThemeModel({}, -30.0, 0.5, model.text, 1.01)),
+               "Girls who are groomed online get help.").themes == []
+
+
+def test_a_passage_without_counted_cues_is_never_a_weakness():
+    from ofsted_kg.extract.polarity import LABELS, PolarityModel, passage_polarity
+
+    # words that push hard towards weakness, as a trained model's might
+    model = PolarityModel({label: {} for label in LABELS},
+                          _text_model(LABELS, {"meet": [1.0, 9.0, 1.0, 0.0], "board": [3.0, 9.0, 1.0, 0.0]}, [0] * 4))
+    assert passage_polarity(["The board meets every month."], model) == "strength"  # no cue: strength or neutral
+    assert passage_polarity(["The board met 11 times in the year."], model) == "neutral"  # figures: a fact
+    assert passage_polarity(["The board meets to ensure that plans are effective."], model) == "neutral"  # an aim
+    assert passage_polarity(["The board does not meet often enough."], model) == "weakness"  # a counted shortfall

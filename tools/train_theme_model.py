@@ -3,12 +3,20 @@
 Usage: python tools/train_theme_model.py [--labels tests/data/theme_labels.json] [--shared ../shared]
        [--out extract/theme_model.json] [--folds 5]
 
-Runs the tagger, without a model, over every tuning passage; each candidate theme is
-one example (its features from theme_model.candidate_features; positive when the
-passage is labelled with the theme). The L2 penalty and the threshold are chosen by
-cross-validation over whole documents of the tuning part (micro-F1, counting the
-labelled themes that no candidate reached as misses); the model is then fitted on
-all of the tuning part and written. The test part is never read.
+Two models, both logistic regressions fitted with scikit-learn (lbfgs, deterministic;
+`pip install -e .[train]`):
+- the text model: for each of the 42 themes, one over the tf-idf of the passage's words
+  (its kind, then text_model.words of its text), positive when the passage is labelled
+  with the theme;
+- the candidate model: the tagger runs, without a model, over every tuning passage; each
+  candidate theme is one example, its features those of theme_model.candidate_features
+  and the text model's logit for the theme, which comes from a text model fitted on the
+  other documents (cross-fitting), as it would for a passage never seen.
+The inverse penalties of both, the candidate threshold and the threshold at which the
+text model alone adds a theme are chosen by cross-validation over whole documents of the
+tuning part (micro-F1, counting labelled themes that no candidate reached and the text
+model did not add as misses); the models are then fitted on all of the tuning part and
+written. The test part is never read.
 """
 
 from __future__ import annotations
@@ -20,11 +28,13 @@ from pathlib import Path
 
 
 def examples(labels, shared: Path):
-    """(document, [(features, gold?)], themes labelled but never a candidate) per tuning passage."""
+    """(document, words, labelled themes, [(theme, features, labelled?)], themes a label names) per
+    tuning passage."""
     from ofsted_kg.extract.labels import find_passage
     from ofsted_kg.extract.load import load_normalised, read_source
     from ofsted_kg.extract.pipeline import read_structure
     from ofsted_kg.extract.register import load_register
+    from ofsted_kg.extract.text_model import words
     from ofsted_kg.extract.theme_model import candidate_features
     from ofsted_kg.extract.themes import ThemeTagger
 
@@ -37,36 +47,92 @@ def examples(labels, shared: Path):
         path = shared / file
         data, sha = read_source(path)
         ex = read_structure(path, sha, load_normalised(path, data), register)
+        text = ex.normalised.text
         for lab in group:
             p = find_passage(ex, lab)
             if p is None:
                 print(f"not found: {lab.id}", file=sys.stderr)
                 continue
-            (found, first_end, _), = tagger.candidates(ex.normalised.text, [p])
+            (found, first_end, _), = tagger.candidates(text, [p])
             by_theme = defaultdict(list)
             for m in sorted(found, key=lambda m: m.start):
                 by_theme[m.theme].append(m)
-            rows = [(candidate_features(t, g, p.kind, first_end, len(by_theme), ex.normalised.text, p.section or ""),
-                     int(t in lab.themes))
-                    for t, g in by_theme.items()]
-            out.append((file, rows, len(set(lab.themes) - set(by_theme))))
+            rows = [(t, candidate_features(t, g, p.kind, first_end, len(by_theme), text, p.section or ""),
+                     t in lab.themes) for t, g in by_theme.items()]
+            body = text[p.start:p.end]
+            out.append((file, words(p.kind + " " + body), set(lab.themes), rows, tagger.named(body)))
     return out
 
 
-def score(passages, weights, bias, threshold):
-    """Micro (tp, fp, fn) of the model's decisions over `passages`."""
+def folds_of(data, folds: int) -> list[int]:
+    """The fold of each passage: whole documents, in name order, dealt round the folds."""
+    docs = sorted({d for d, *_ in data})
+    fold = {d: i % folds for i, d in enumerate(docs)}
+    return [fold[d] for d, *_ in data]
+
+
+def fit_text(data, themes: list[str], c: float):
+    """The text model (LinearText, one output per theme) fitted on `data`'s passages."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from ofsted_kg.extract.text_model import LinearText
+
+    tfidf = TfidfVectorizer(analyzer=lambda tokens: tokens, min_df=2, sublinear_tf=True)
+    x = tfidf.fit_transform([p[1] for p in data])
+    weights, bias = np.zeros((x.shape[1], len(themes))), np.full(len(themes), -10.0)
+    for j, theme in enumerate(themes):
+        y = [theme in p[2] for p in data]
+        if sum(y) >= 2:
+            lr = LogisticRegression(C=c, max_iter=3000).fit(x, y)
+            weights[:, j], bias[j] = lr.coef_[0], lr.intercept_[0]
+    terms = tfidf.get_feature_names_out()
+    return LinearText(tuple(themes), {t: i for i, t in enumerate(terms)}, tfidf.idf_, weights, bias)
+
+
+def cross_fitted_logits(data, themes, c: float, folds: int) -> list[dict[str, float]]:
+    """Each passage's text logits from a text model fitted on the other folds' documents."""
+    fold = folds_of(data, folds)
+    out: list[dict[str, float]] = [{} for _ in data]
+    for k in range(folds):
+        text = fit_text([p for p, f in zip(data, fold) if f != k], themes, c)
+        for i, (p, f) in enumerate(zip(data, fold)):
+            if f == k:
+                out[i] = dict(zip(themes, text.scores(p[1]).tolist()))
+    return out
+
+
+def fit_candidates(data, logits, c: float):
+    """(weights by feature name, bias) of the candidate model fitted on `data`'s candidates."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from ofsted_kg.extract.theme_model import squash
+
+    x, y = [], []
+    for (_, _, _, rows, _), z in zip(data, logits):
+        for theme, feats, gold in rows:
+            x.append({**{f: 1.0 for f in feats}, "text": squash(z.get(theme, -10.0))})
+            y.append(gold)
+    names = DictVectorizer()
+    lr = LogisticRegression(C=c, max_iter=5000).fit(names.fit_transform(x), y)
+    return dict(zip(names.get_feature_names_out(), lr.coef_[0].tolist())), float(lr.intercept_[0])
+
+
+def fit(data, themes, c_text: float, c_cand: float, folds: int, threshold=0.5, add_threshold=1.01):
     from ofsted_kg.extract.theme_model import ThemeModel
 
-    model = ThemeModel(weights, bias, threshold)
-    tp = fp = fn = 0
-    for _, rows, unreached in passages:
-        fn += unreached
-        for feats, gold in rows:
-            keep = model.keep(feats)
-            tp += keep and gold
-            fp += keep and not gold
-            fn += gold and not keep
-    return tp, fp, fn
+    weights, bias = fit_candidates(data, cross_fitted_logits(data, themes, c_text, folds), c_cand)
+    return ThemeModel(weights, bias, threshold, fit_text(data, themes, c_text), add_threshold)
+
+
+def decide(model, passage) -> set[str]:
+    """The themes `model` gives a passage, as ThemeTagger._decide does."""
+    _, tokens, _, rows, named = passage
+    logits = dict(zip(model.text.outputs, model.text.scores(tokens).tolist()))
+    kept = {t for t, feats, _ in rows if model.keep(feats, logits.get(t))}
+    return kept | (set(model.added(logits, {t for t, _, _ in rows})) - named)
 
 
 def f1(tp, fp, fn):
@@ -74,47 +140,48 @@ def f1(tp, fp, fn):
 
 
 def main(argv=None) -> int:
+    from dataclasses import replace
+
     from training import parse_args
 
     args = parse_args(__doc__, "theme_model.json", argv)
 
     from ofsted_kg.extract.labels import load_labels
-    from ofsted_kg.extract.theme_model import ThemeModel, train
+    from ofsted_kg.extract.themes import theme_labels
 
+    themes = sorted(theme_labels().pref)
     tune = [lab for lab in load_labels(args.labels) if lab.split == "tune"]
     data = examples(tune, args.shared)
-    docs = sorted({d for d, _, _ in data})
-    fold_of = {d: i % args.folds for i, d in enumerate(docs)}
-    thresholds = [round(0.30 + 0.05 * i, 2) for i in range(9)]
+    fold = folds_of(data, args.folds)
+    thresholds = [0.3, 0.35, 0.4, 0.45, 0.5]
+    adds = [0.3, 0.4, 0.5, 0.6, 1.01]
     results = {}
-    for l2 in (0.3, 1.0, 3.0, 10.0):
-        totals = {t: [0, 0, 0] for t in thresholds}
+    for c_text, c_cand in [(4.0, 1.0), (16.0, 1.0), (64.0, 1.0), (16.0, 0.3), (16.0, 3.0)]:
+        totals = {(t, a): [0, 0, 0] for t in thresholds for a in adds}
         for k in range(args.folds):
-            fit = [row for d, rows, _ in data if fold_of[d] != k for row in rows]
-            held = [p for p in data if fold_of[p[0]] == k]
-            weights, bias = train(fit, l2=l2)
-            for t in thresholds:
-                for i, v in enumerate(score(held, weights, bias, t)):
-                    totals[t][i] += v
-        for t in thresholds:
-            results[(l2, t)] = f1(*totals[t])
-        best_t = max(thresholds, key=lambda t: results[(l2, t)])
-        print(f"l2 {l2}: cross-validated micro-F1 {results[(l2, best_t)]:.4f} at threshold {best_t}", file=sys.stderr)
-    keep_all = [0, 0, 0]
-    for _, rows, unreached in data:
-        keep_all[0] += sum(g for _, g in rows)
-        keep_all[1] += sum(1 - g for _, g in rows)
-        keep_all[2] += unreached
-    print(f"every candidate kept: micro-F1 {f1(*keep_all):.4f}", file=sys.stderr)
-    l2, threshold = max(results, key=results.get)
-    weights, bias = train([row for _, rows, _ in data for row in rows], l2=l2)
-    model = ThemeModel(weights, bias, threshold)
+            model = fit([p for p, f in zip(data, fold) if f != k], themes, c_text, c_cand, args.folds - 1)
+            for p in (p for p, f in zip(data, fold) if f == k):
+                for (t, a), total in totals.items():
+                    got = decide(replace(model, threshold=t, add_threshold=a), p)
+                    total[0] += len(got & p[2])
+                    total[1] += len(got - p[2])
+                    total[2] += len(p[2] - got)
+        for key, total in totals.items():
+            results[(c_text, c_cand) + key] = f1(*total)
+        best = max(totals, key=lambda key: results[(c_text, c_cand) + key])
+        print(f"C text {c_text}, C candidates {c_cand}: cross-validated micro-F1 "
+              f"{results[(c_text, c_cand) + best]:.4f} at threshold {best[0]}, adding at {best[1]}; "
+              f"without adding {max(results[(c_text, c_cand, t, 1.01)] for t in thresholds):.4f}",
+              file=sys.stderr, flush=True)
+    c_text, c_cand, threshold, add = max(results, key=results.get)
+    model = fit(data, themes, c_text, c_cand, args.folds, threshold, add)
     doc = {"about": f"Theme model trained by tools/train_theme_model.py on the tuning part of {args.labels.name} "
-                    f"({len(data)} passages, {sum(len(r) for _, r, _ in data)} candidate themes); L2 {l2} and "
-                    f"threshold {threshold} chosen by {args.folds}-fold cross-validation over documents "
-                    f"(micro-F1 {results[(l2, threshold)]:.4f}).", **model.to_json()}
-    args.out.write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"chose l2 {l2}, threshold {threshold}; wrote {args.out}", file=sys.stderr)
+                    f"({len(data)} passages, {sum(len(p[3]) for p in data)} candidate themes); C {c_text} (text "
+                    f"model), C {c_cand} (candidate model), threshold {threshold} and adding at {add} chosen by "
+                    f"{args.folds}-fold cross-validation over documents (micro-F1 "
+                    f"{results[(c_text, c_cand, threshold, add)]:.4f}).", **model.to_json()}
+    args.out.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+    print(f"chose C {c_text} and {c_cand}, threshold {threshold}, adding at {add}; wrote {args.out}", file=sys.stderr)
     return 0
 
 
