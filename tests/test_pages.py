@@ -284,7 +284,8 @@ def test_pages_theme_passages_with_their_source(browser, server, seed_store):
     page.wait_for_url("**/theme/cse?authority=870&polarity=weakness#passages")
     articles = page.locator("#passages article.passage")
     assert sorted(articles.locator("p.text").all_inner_texts()) == reading_weak
-    assert page.locator("#passage-count").inner_text().startswith(f"{len(reading_weak)} passages; 1–{len(reading_weak)} shown")
+    n = len(reading_weak)
+    assert page.locator("#passage-count").inner_text().startswith(f"{n} passage{'' if n == 1 else 's'}; 1–{n} shown")
     matched = defaultdict(set)
     for r in bound_rows(seed_store, MATCHED, theme):
         matched[r["p"]].add(r["m"].casefold())
