@@ -19,19 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[a-z0-9]{2,}")
 
 
 def words(text: str) -> list[str]:
     """The tokens the text models read: lower-case letters and digits, two characters or more,
     with a plural -s dropped (as the theme model's word features are)."""
-    out = []
-    for w in _TOKEN.findall(text.lower()):
-        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        if len(w) > 1:
-            out.append(w)
-    return out
+    return [w[:-1] if len(w) > 3 and w[-1] == "s" and w[-2] != "s" else w for w in _TOKEN.findall(text.lower())]
 
 
 @dataclass(frozen=True)
@@ -46,12 +40,13 @@ class LinearText:
 
     def vector(self, tokens: list[str]) -> tuple[list[int], np.ndarray]:
         """The rows and unit-length tf-idf values of the known words among `tokens`."""
-        counts = Counter(t for t in tokens if t in self.index)
-        if not counts:
+        index = self.index
+        pairs = [(index[t], n) for t, n in Counter(tokens).items() if t in index]
+        if not pairs:
             return [], np.zeros(0)
-        rows = [self.index[t] for t in counts]
-        values = np.array([1.0 + math.log(n) for n in counts.values()]) * self.idf[rows]
-        return rows, values / np.linalg.norm(values)
+        rows = [r for r, _ in pairs]
+        values = (1.0 + np.log(np.array([n for _, n in pairs], dtype=float))) * self.idf[rows]
+        return rows, values / math.sqrt(values @ values)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """The linear score of every output (before any link function)."""
