@@ -30,7 +30,7 @@ import re
 from functools import lru_cache
 
 from .model import Passage
-from .text_model import LinearText, words
+from .text_model import LinearText
 
 # The cues, each a regex that begins with a letter (after any lookbehind); matched as whole
 # words of the lower-cased sentence, the first in this order winning at one position.
@@ -246,15 +246,24 @@ class PolarityModel:
         self.weights = weights  # label -> feature -> weight
         self.text = text  # the words' weights, one output per label
 
-    def scores(self, features: dict[str, float], passage: str = "") -> dict[str, float]:
+    def scores(self, features: dict[str, float], passage: str = "", text_scores: list[float] | None = None
+               ) -> dict[str, float]:
+        """Each label's score from the features and the passage's words (or their scores,
+        `text_scores`, in the order of text.outputs, where text_row_scores gave them)."""
         items = features.items()
         out = {label: sum([w.get(f, 0.0) * v for f, v in items]) for label, w in self.weights.items()}
-        if self.text is not None and passage:
-            for label, z in zip(self.text.outputs, self.text.scores(words(passage)).tolist()):
+        if self.text is not None and (passage or text_scores is not None):
+            if text_scores is None:
+                text_scores = self.text_row_scores([passage])[0]
+            for label, z in zip(self.text.outputs, text_scores):
                 out[label] = out.get(label, 0.0) + z
         return out
 
-    def predict(self, sentences: list[str]) -> str:
+    def text_row_scores(self, passages: list[str]) -> list[list[float]] | None:
+        """The words' scores of many passages, computed together (None without a text part)."""
+        return self.text.text_scores(passages).tolist() if self.text is not None else None
+
+    def predict(self, sentences: list[str], text_scores: list[float] | None = None) -> str:
         """The label with the highest score. Where the rules' verdict is neutral, no shortfall
         counted, so it is never a weakness or mixed; it stays neutral when the rules discounted
         a cue (an aim, a denied harm) or when it gives figures (a statistic is a fact), else it
@@ -267,7 +276,7 @@ class PolarityModel:
             if any(_DIGIT.search(s) or _POSITIVE.search(s) or _NEGATIVE.search(s) for s in lowered):
                 return "neutral"
             labels = ("strength", "neutral")
-        scores = self.scores(features, " ".join(sentences))
+        scores = self.scores(features, " ".join(sentences), text_scores)
         return max(labels, key=lambda label: scores.get(label, float("-inf")))
 
     def to_json(self) -> dict:
@@ -306,5 +315,14 @@ def set_polarity(findings: list[Passage], sentences: list[list[str]] | None = No
     """Polarity of each finding, by sentence (ThemeTagger.tag gives the sentences of each)."""
     from .themes import sentences as split
 
-    for i, finding in enumerate(findings):
-        finding.polarity = passage_polarity(sentences[i] if sentences is not None else split(finding.text), model)
+    if model == "packaged":
+        model = packaged_polarity_model()
+    if sentences is None:
+        sentences = [split(finding.text) for finding in findings]
+    if model is None:
+        for finding, sents in zip(findings, sentences):
+            finding.polarity = rule_polarity(sents)
+        return
+    text_scores = model.text_row_scores([" ".join(sents) for sents in sentences]) or [None] * len(findings)
+    for finding, sents, row in zip(findings, sentences, text_scores):
+        finding.polarity = model.predict(sents, row)

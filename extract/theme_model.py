@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .model import Mention
-from .text_model import LinearText, words
+from .text_model import LinearText
 
 _NORM = re.compile(r"[^a-z0-9]+")
 
@@ -95,9 +95,15 @@ class ThemeModel:
 
     def text_logits(self, kind: str, text: str) -> dict[str, float]:
         """The text model's logit of every theme for a passage of this kind and text ({} without one)."""
+        return self.text_logits_many([(kind, text)])[0]
+
+    def text_logits_many(self, passages: list[tuple[str, str]]) -> list[dict[str, float]]:
+        """text_logits of many (kind, text) passages, scored together."""
         if self.text is None:
-            return {}
-        return dict(zip(self.text.outputs, self.text.scores(words(kind + " " + text)).tolist()))
+            return [{} for _ in passages]
+        outputs = self.text.outputs
+        return [dict(zip(outputs, row)) for row in
+                self.text.text_scores([kind + " " + text for kind, text in passages]).tolist()]
 
     def probability(self, features: list[str], text_logit: float | None = None) -> float:
         weight = self.weights.get

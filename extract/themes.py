@@ -310,24 +310,26 @@ class ThemeTagger:
         Returns the sentences of each passage, in order, for the polarity stage.
         """
         out = []
-        for passage, (found, first_end, sents) in zip(passages, self.candidates(text, passages)):
+        if self.model is not None:
+            logits = self.model.text_logits_many([(p.kind, text[p.start:p.end]) for p in passages])
+        for i, (passage, (found, first_end, sents)) in enumerate(zip(passages, self.candidates(text, passages))):
             if self.model is not None:
-                passage.mentions = self._decide(found, passage, first_end, text)
+                passage.mentions = self._decide(found, passage, first_end, text, logits[i])
             else:
                 passage.mentions = _evidence(found, first_end)
             passage.themes = sorted(m.theme for m in passage.mentions)
             out.append(sents)
         return out
 
-    def _decide(self, found: list[Mention], passage: Passage, first_end: int, text: str) -> list[Mention]:
+    def _decide(self, found: list[Mention], passage: Passage, first_end: int, text: str,
+                logits: dict[str, float]) -> list[Mention]:
         """The themes the model keeps, each with its first mention (a strong one if any), and
         those its text model adds (themes no label in the passage names), each with the
-        sentence it scores highest for the theme."""
+        sentence it scores highest for the theme. `logits` are the text model's for the passage."""
         by_theme: dict[str, list[Mention]] = {}
         for m in sorted(found, key=lambda m: m.start):
             by_theme.setdefault(m.theme, []).append(m)
         body = text[passage.start:passage.end]
-        logits = self.model.text_logits(passage.kind, body)
         out = []
         for theme, group in by_theme.items():
             if self.model.keep(candidate_features(theme, group, passage.kind, first_end, len(by_theme), text,
@@ -351,7 +353,7 @@ def _sentence_mentions(model: ThemeModel, themes: list[str], kind: str, body: st
         if piece.strip():
             spans.append((start + lead, start + lead + len(piece.strip())))
         start = end
-    scored = [(a, b, model.text_logits(kind, body[a:b])) for a, b in spans]
+    scored = [(a, b, logits) for (a, b), logits in zip(spans, model.text_logits_many([(kind, body[a:b]) for a, b in spans]))]
     out = []
     for theme in themes:
         a, b, _ = max(scored, key=lambda s: s[2].get(theme, 0.0))

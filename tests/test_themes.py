@@ -128,6 +128,22 @@ def _text_model(outputs, weights, bias):
                       np.array([weights[t] for t in terms], dtype=float), np.array(bias, dtype=float))
 
 
+def test_text_scores_of_many_texts_are_each_text_scored_alone():
+    import numpy as np
+    from ofsted_kg.extract.text_model import words
+
+    model = _text_model(["a", "b"], {"plan": [1.0, -2.0], "visit": [0.5, 3.0], "class": [2.0, 0.0]}, [0.1, -0.1])
+    model = type(model)(model.outputs, model.index, np.array([1.0, 2.5, 1.5]), model.weights, model.bias)
+    texts = ["Plans and visits.", "", "No word it knows.", "A plan, a plan, classes and a visit; the class plans."]
+    assert words(texts[3]) == ["plan", "plan", "classe", "and", "visit", "the", "class", "plan"]
+    batch = model.text_scores(texts)
+    for text, row in zip(texts, batch):
+        assert np.allclose(row, model.scores(words(text)))
+    assert np.allclose(batch[1], model.bias) and np.allclose(batch[2], model.bias)
+    # one plan (idf 2.5), one visit (idf 1.5), unit length: a = (2.5 * 1.0 + 1.5 * 0.5) / sqrt(2.5² + 1.5²) + 0.1
+    assert batch[0][0] == pytest.approx(0.1 + 3.25 / 8.5 ** 0.5)
+
+
 def test_text_model_adds_an_unnamed_theme_with_its_sentence_but_not_one_the_rules_dropped():
     from ofsted_kg.extract.theme_model import ThemeModel
     from ofsted_kg.extract.themes import ThemeTagger
