@@ -12,7 +12,6 @@ Scoring is pure Python and numpy over the weights shipped in the models' JSON fi
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -42,21 +41,6 @@ class LinearText:
     weights: np.ndarray  # (words, outputs)
     bias: np.ndarray  # (outputs,)
 
-    def vector(self, tokens: list[str]) -> tuple[list[int], np.ndarray]:
-        """The rows and unit-length tf-idf values of the known words among `tokens`."""
-        index = self.index
-        pairs = [(index[t], n) for t, n in Counter(tokens).items() if t in index]
-        if not pairs:
-            return [], np.zeros(0)
-        rows = [r for r, _ in pairs]
-        values = (1.0 + np.log(np.array([n for _, n in pairs], dtype=float))) * self.idf[rows]
-        return rows, values / math.sqrt(values @ values)
-
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        """The linear score of every output (before any link function)."""
-        rows, values = self.vector(tokens)
-        return self.bias + (values @ self.weights[rows] if rows else 0.0)
-
     def __post_init__(self):
         # Each raw token (lower-cased, plural or not) straight to its row: scoring a text then
         # needs one dictionary look-up per token, where words() and `index` take two steps.
@@ -67,25 +51,28 @@ class LinearText:
                     raw[form] = row
         object.__setattr__(self, "_raw", raw)
 
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """The linear score of every output (before any link function) for tokens from words()."""
+        index = self.index
+        return self._scores([Counter([index[t] for t in tokens if t in index])])[0]
+
     def text_scores(self, texts: list[str]) -> np.ndarray:
         """The linear scores of each text, one row each: the same numbers as
         scores(words(text)), with a few numpy steps for all the texts together."""
         raw = self._raw
-        rows: list[int] = []
-        counts: list[int] = []
-        lengths: list[int] = []
-        for text in texts:
-            known = Counter([r for r in map(raw.get, _TOKEN.findall(text.lower())) if r is not None])
-            rows += known.keys()
-            counts += known.values()
-            lengths.append(len(known))
-        out = np.tile(self.bias, (len(texts), 1))
+        return self._scores([Counter([r for r in map(raw.get, _TOKEN.findall(text.lower())) if r is not None])
+                             for text in texts])
+
+    def _scores(self, counts: list[Counter]) -> np.ndarray:
+        """Bias plus weights times the unit-length tf-idf vector of each passage's row counts."""
+        rows = [r for known in counts for r in known]
+        out = np.tile(self.bias, (len(counts), 1))
         if not rows:
             return out
-        sizes = np.array(lengths)
-        segment = np.repeat(np.arange(len(texts)), sizes)
-        values = (1.0 + np.log(np.array(counts, dtype=float))) * self.idf[rows]
-        values /= np.sqrt(np.bincount(segment, values * values, minlength=len(texts)))[segment]
+        sizes = np.array([len(known) for known in counts])
+        segment = np.repeat(np.arange(len(counts)), sizes)
+        values = (1.0 + np.log(np.array([n for known in counts for n in known.values()], dtype=float))) * self.idf[rows]
+        values /= np.sqrt(np.bincount(segment, values * values, minlength=len(counts)))[segment]
         filled = sizes > 0
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[filled]
         out[filled] += np.add.reduceat(self.weights[rows] * values[:, None], starts, axis=0)
