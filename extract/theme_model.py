@@ -32,6 +32,7 @@ from .text_model import LinearText
 _NORM = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
     words = _NORM.sub(" ", text.lower()).split()
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
