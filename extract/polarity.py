@@ -246,15 +246,12 @@ class PolarityModel:
         self.weights = weights  # label -> feature -> weight
         self.text = text  # the words' weights, one output per label
 
-    def scores(self, features: dict[str, float], passage: str = "", text_scores: list[float] | None = None
-               ) -> dict[str, float]:
-        """Each label's score from the features and the passage's words (or their scores,
-        `text_scores`, in the order of text.outputs, where text_row_scores gave them)."""
+    def scores(self, features: dict[str, float], text_scores: list[float] | None = None) -> dict[str, float]:
+        """Each label's score from the features and, where given, the passage's words' scores
+        (text_row_scores, in the order of text.outputs)."""
         items = features.items()
         out = {label: sum([w.get(f, 0.0) * v for f, v in items]) for label, w in self.weights.items()}
-        if self.text is not None and (passage or text_scores is not None):
-            if text_scores is None:
-                text_scores = self.text_row_scores([passage])[0]
+        if self.text is not None and text_scores is not None:
             for label, z in zip(self.text.outputs, text_scores):
                 out[label] = out.get(label, 0.0) + z
         return out
@@ -276,7 +273,9 @@ class PolarityModel:
             if any(_DIGIT.search(s) or _POSITIVE.search(s) or _NEGATIVE.search(s) for s in lowered):
                 return "neutral"
             labels = ("strength", "neutral")
-        scores = self.scores(features, " ".join(sentences), text_scores)
+        if text_scores is None and self.text is not None:
+            text_scores = self.text_row_scores([" ".join(sentences)])[0]
+        scores = self.scores(features, text_scores)
         return max(labels, key=lambda label: scores.get(label, float("-inf")))
 
     def to_json(self) -> dict:

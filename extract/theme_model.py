@@ -94,12 +94,9 @@ class ThemeModel:
     text: LinearText | None = None  # one logistic model per theme over the passage's words
     add_threshold: float = 1.01  # a theme no candidate names is added when its text probability reaches this
 
-    def text_logits(self, kind: str, text: str) -> dict[str, float]:
-        """The text model's logit of every theme for a passage of this kind and text ({} without one)."""
-        return self.text_logits_many([(kind, text)])[0]
-
     def text_logits_many(self, passages: list[tuple[str, str]]) -> list[dict[str, float]]:
-        """text_logits of many (kind, text) passages, scored together."""
+        """The text model's logit of every theme for each (kind, text) passage, scored
+        together ({} each without a text model)."""
         if self.text is None:
             return [{} for _ in passages]
         outputs = self.text.outputs
