@@ -71,3 +71,39 @@ def test_eval_rejects_a_broken_labels_file(tmp_path):
     bad.write_text("{not json")
     result = CliRunner().invoke(cli, ["eval", str(bad)])
     assert result.exit_code == 2 and "cannot read the labelled set" in result.stderr
+
+
+def test_sentence_labels_fit_their_passages():
+    """Every sentence label names a tuning finding, gives one letter per sentence of it (as
+    tools/train_polarity_model.py cuts them) and agrees with its polarity, unless the reader
+    listed it as read otherwise."""
+    from ofsted_kg.extract.labels import find_passage, labelled_extractions
+    from ofsted_kg.extract.themes import sentences
+
+    doc = json.loads((LABELS.parent / "sentence_labels.json").read_text())
+    marks = doc["sentences"]
+    findings = {lab.id: lab for lab in load_labels(LABELS) if lab.passage == "finding"}
+    assert set(marks) <= {i for i, lab in findings.items() if lab.split == "tune"}
+    assert set(doc["read_otherwise"]) <= set(marks)
+    tune = [lab for lab in findings.values() if lab.split == "tune" and lab.polarity != "neutral"]
+    assert {lab.id for lab in tune} == set(marks)  # every tuning finding but the neutral ones
+    allowed = {"strength": lambda t: set(t) <= set("SN") and "S" in t,
+               "weakness": lambda t: set(t) <= set("WN") and "W" in t,
+               "mixed": lambda t: "B" in t or "S" in t and "W" in t}
+    missing: list[str] = []
+    checked = 0
+    for _, group, ex in labelled_extractions(tune, SHARED, missing):
+        for lab in group:
+            letters = marks[lab.id]
+            assert len(letters) == len(sentences(find_passage(ex, lab).text)), lab.id
+            assert set(letters) <= set("SWBN")
+            assert allowed[lab.polarity](letters) or lab.id in doc["read_otherwise"], lab.id
+            checked += 1
+    assert not missing and checked == len(marks)
+    # one passage as read: a finding on visits (labelled mixed) praises, concedes a shortfall, twice
+    lab = findings["932e2394165d-f7"]
+    ex = next(ex for _, _, ex in labelled_extractions([lab], SHARED, missing))
+    sents = sentences(find_passage(ex, lab).text)
+    assert sents[0].startswith("Social workers visit children regularly")
+    assert sents[1].startswith("This work is not always as focused")
+    assert (lab.polarity, marks[lab.id]) == ("mixed", "SWSW")
