@@ -14,11 +14,13 @@ Each sentence is searched for cues of a shortfall (_NEGATIVE) and of good practi
 The rules alone call a passage with both kinds of sentence (or a sentence with both)
 mixed (rule_polarity). What ingest gives is the choice of a small model, PolarityModel,
 that weighs the rules' verdicts by sentence (how many, first or last, the share of each),
-contrasts, a few marker words and the passage's words (tf-idf, text_model.py), which
-catch the evaluations the cue lists miss and the facts they take for one. A passage in
+contrasts, a few marker words, the passage's words (tf-idf, text_model.py), which
+catch the evaluations the cue lists miss and the facts they take for one, and the answers
+of a SentenceModel (does each sentence state a strength? a shortfall?), trained on the
+sentence labels of tests/data/sentence_labels.json. A passage in
 which the rules counted no cue is never a weakness or mixed, and is neutral when they
 discounted one (an aim) or when it gives figures (PolarityModel.predict). The rules were
-written, and the model trained (tools/train_polarity_model.py, with scikit-learn, shipped
+written, and the models trained (tools/train_polarity_model.py, with scikit-learn, shipped
 as extract/polarity_model.json), from the tuning part of tests/data/theme_labels.json
 only (see LABELLING.md).
 """
@@ -28,6 +30,8 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+
+import numpy as np
 
 from .model import Passage
 from .text_model import LinearText
@@ -216,7 +220,12 @@ def polarity_features(sentences: list[str]) -> dict[str, float]:
     sentences have a strength or a weakness (first, last, the share of each), whether a
     contrast joins them, and the presence of a few marker words."""
     lowered = [s.lower() for s in sentences]
-    verdicts = [_lowered_polarity(s) for s in lowered] or [(False, False)]
+    return _features(lowered, [_lowered_polarity(s) for s in lowered])
+
+
+def _features(lowered: list[str], verdicts: list[tuple[bool, bool]]) -> dict[str, float]:
+    """polarity_features of the lower-cased sentences and the rules' verdict on each."""
+    verdicts = verdicts or [(False, False)]
     n = len(verdicts)
     pos = sum(p for p, _ in verdicts)
     neg = sum(q for _, q in verdicts)
@@ -237,14 +246,80 @@ def polarity_features(sentences: list[str]) -> dict[str, float]:
     return features
 
 
-class PolarityModel:
-    """A multinomial logistic regression over polarity_features and the passage's words, one
-    weight per feature (or word) and label, trained by tools/train_polarity_model.py and
-    shipped as extract/polarity_model.json."""
+def sentence_features(probabilities: np.ndarray) -> dict[str, float]:
+    """What the polarity model weighs of the sentence model's answers for one passage (rows:
+    sentences; columns: the chance that the sentence states a strength, and a shortfall): the
+    highest of each, the lower of those two highests (both sides present), how many and what
+    share of sentences pass one half, the mean, and the verdict the sentences give when a
+    passage with both is mixed."""
+    return sentence_features_many(probabilities, [len(probabilities)])[0]
 
-    def __init__(self, weights: dict[str, dict[str, float]], text: "LinearText | None" = None):
+
+def sentence_features_many(probabilities: np.ndarray, sizes: list[int]) -> list[dict[str, float]]:
+    """sentence_features of many passages at once: `probabilities` holds the rows of all their
+    sentences, passage after passage, `sizes` how many each has (a passage without sentences
+    counts as one sentence that states nothing)."""
+    sizes = np.asarray(sizes, dtype=int)
+    if (sizes == 0).any():  # a row of zeros for each passage without sentences
+        rows = np.split(probabilities, np.cumsum(sizes)[:-1])
+        probabilities = np.concatenate([r if len(r) else np.zeros((1, 2)) for r in rows] or [np.zeros((0, 2))])
+        sizes = np.maximum(sizes, 1)
+    if not len(sizes):
+        return []
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    high = np.maximum.reduceat(probabilities, starts, axis=0)
+    mean = np.add.reduceat(probabilities, starts, axis=0) / sizes[:, None]
+    passing = np.add.reduceat((probabilities > 0.5).astype(float), starts, axis=0)
+    out = []
+    for (hs, hw), (ms, mw), (ns, nw), n in zip(high.tolist(), mean.tolist(), passing.tolist(), sizes.tolist()):
+        verdict = "mixed" if ns and nw else "weakness" if nw else "strength" if ns else "neutral"
+        out.append({"sentences' max strength": hs, "sentences' max weakness": hw, "sentences' both": min(hs, hw),
+                    "sentences with a strength": min(ns, 6) / 6, "sentences with a weakness": min(nw, 6) / 6,
+                    "sentences' strength share": ns / n, "sentences' weakness share": nw / n,
+                    "sentences' mean strength": ms, "sentences' mean weakness": mw,
+                    "sentences say " + verdict: 1.0})
+    return out
+
+
+class SentenceModel:
+    """Whether a sentence states a strength, and whether it states a shortfall, as the sentence
+    labels of the tuning findings mark them (tests/data/sentence_labels.json): two logistic
+    outputs over the sentence's words (tf-idf, text_model.py) and the rules' verdict on it
+    (a counted strength cue, a counted shortfall cue, a figure). Trained with the polarity
+    model by tools/train_polarity_model.py and shipped inside extract/polarity_model.json."""
+
+    INPUTS = ("rule strength", "rule weakness", "figure")
+
+    def __init__(self, text: LinearText, rules: np.ndarray):
+        self.text = text  # outputs ("strength", "weakness"), bias included
+        self.rules = rules  # (INPUTS, outputs)
+
+    def probabilities(self, sentences: list[str], verdicts: list[tuple[bool, bool]]) -> np.ndarray:
+        """One row per sentence: the chance that it states a strength, and a shortfall."""
+        if not sentences:
+            return np.zeros((0, 2))
+        inputs = np.array([(p, q, _DIGIT.search(s) is not None) for s, (p, q) in zip(sentences, verdicts)], dtype=float)
+        return 1.0 / (1.0 + np.exp(-(self.text.text_scores(sentences) + inputs @ self.rules)))
+
+    def to_json(self) -> dict:
+        return {"text": self.text.to_json(),
+                "rules": {name: [round(float(w), 5) for w in row] for name, row in zip(self.INPUTS, self.rules)}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SentenceModel":
+        return cls(LinearText.from_json(data["text"]), np.array([data["rules"][name] for name in cls.INPUTS], dtype=float))
+
+
+class PolarityModel:
+    """A multinomial logistic regression over polarity_features, the passage's words and, where
+    it has a sentence model, sentence_features, one weight per feature (or word) and label,
+    trained by tools/train_polarity_model.py and shipped as extract/polarity_model.json."""
+
+    def __init__(self, weights: dict[str, dict[str, float]], text: "LinearText | None" = None,
+                 sentence: SentenceModel | None = None):
         self.weights = weights  # label -> feature -> weight
         self.text = text  # the words' weights, one output per label
+        self.sentence = sentence
 
     def scores(self, features: dict[str, float], text_scores: list[float] | None = None) -> dict[str, float]:
         """Each label's score from the features and, where given, the passage's words' scores
@@ -260,21 +335,38 @@ class PolarityModel:
         """The words' scores of many passages, computed together (None without a text part)."""
         return self.text.text_scores(passages).tolist() if self.text is not None else None
 
-    def predict(self, sentences: list[str], text_scores: list[float] | None = None) -> str:
+    def predict(self, sentences: list[str]) -> str:
+        """The label with the highest score (see _predict)."""
+        return self.predict_many([sentences])[0]
+
+    def predict_many(self, passages: list[list[str]]) -> list[str]:
+        """predict for each passage (a list of sentences), with the words of all the passages, and
+        all their sentences, scored together."""
+        lowered = [[s.lower() for s in sents] for sents in passages]
+        verdicts = [[_lowered_polarity(s) for s in low] for low in lowered]
+        text_scores = self.text_row_scores([" ".join(sents) for sents in passages]) or [None] * len(passages)
+        answers = [None] * len(passages)
+        if self.sentence is not None:
+            flat = self.sentence.probabilities([s for sents in passages for s in sents],
+                                               [v for vs in verdicts for v in vs])
+            answers = sentence_features_many(flat, [len(sents) for sents in passages])
+        return [self._predict(*row) for row in zip(lowered, verdicts, text_scores, answers)]
+
+    def _predict(self, lowered: list[str], verdicts: list[tuple[bool, bool]], text_scores,
+                 answers: dict[str, float] | None) -> str:
         """The label with the highest score. Where the rules' verdict is neutral, no shortfall
         counted, so it is never a weakness or mixed; it stays neutral when the rules discounted
         a cue (an aim, a denied harm) or when it gives figures (a statistic is a fact), else it
         is a strength or neutral as the words decide (most findings without any cue word in the
         tuning part praise in words the cue lists lack)."""
-        features = polarity_features(sentences)
+        features = _features(lowered, verdicts)
         labels = LABELS
         if features.get("rule=neutral"):
-            lowered = [s.lower() for s in sentences]
             if any(_DIGIT.search(s) or _POSITIVE.search(s) or _NEGATIVE.search(s) for s in lowered):
                 return "neutral"
             labels = ("strength", "neutral")
-        if text_scores is None and self.text is not None:
-            text_scores = self.text_row_scores([" ".join(sentences)])[0]
+        if answers is not None:
+            features.update(answers)
         scores = self.scores(features, text_scores)
         return max(labels, key=lambda label: scores.get(label, float("-inf")))
 
@@ -283,11 +375,14 @@ class PolarityModel:
                            for label, w in self.weights.items()}}
         if self.text is not None:
             out["text"] = self.text.to_json()
+        if self.sentence is not None:
+            out["sentence"] = self.sentence.to_json()
         return out
 
     @classmethod
     def from_json(cls, data: dict) -> "PolarityModel":
-        return cls(data["weights"], LinearText.from_json(data["text"]) if "text" in data else None)
+        return cls(data["weights"], LinearText.from_json(data["text"]) if "text" in data else None,
+                   SentenceModel.from_json(data["sentence"]) if "sentence" in data else None)
 
 
 @lru_cache(maxsize=1)
@@ -322,6 +417,5 @@ def set_polarity(findings: list[Passage], sentences: list[list[str]] | None = No
         for finding, sents in zip(findings, sentences):
             finding.polarity = rule_polarity(sents)
         return
-    text_scores = model.text_row_scores([" ".join(sents) for sents in sentences]) or [None] * len(findings)
-    for finding, sents, row in zip(findings, sentences, text_scores):
-        finding.polarity = model.predict(sents, row)
+    for finding, label in zip(findings, model.predict_many(sentences)):
+        finding.polarity = label

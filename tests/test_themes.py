@@ -175,3 +175,27 @@ def test_a_passage_without_counted_cues_is_never_a_weakness():
     assert passage_polarity(["The board met 11 times in the year."], model) == "neutral"  # figures: a fact
     assert passage_polarity(["The board meets to ensure that plans are effective."], model) == "neutral"  # an aim
     assert passage_polarity(["The board does not meet often enough."], model) == "weakness"  # a counted shortfall
+
+
+def test_sentence_model_tells_strength_and_shortfall_sentences_apart():
+    from ofsted_kg.extract.polarity import _lowered_polarity, packaged_polarity_model
+
+    model = packaged_polarity_model().sentence
+    sents = ["Social workers visit children regularly and know them well.",
+             "Too many children wait too long for an assessment of their needs.",
+             "Managers have introduced a new audit tool, but it is too early to see its impact."]
+    p = model.probabilities(sents, [_lowered_polarity(s.lower()) for s in sents])
+    assert p[0][0] > 0.5 > p[0][1]  # a strength
+    assert p[1][1] > 0.5 > p[1][0]  # a shortfall
+    assert p[2][0] < 0.5  # a plan not yet showing impact is not a strength
+
+
+def test_passages_predicted_together_get_what_each_gets_alone():
+    from ofsted_kg.extract.polarity import packaged_polarity_model
+
+    model = packaged_polarity_model()
+    passages = [["Most children's plans are clear.", "A minority lack timescales."], [],
+                ["The panel met 12 times."], ["Leaders know that more needs to be done to reduce drift."],
+                ["Return home interviews are offered promptly and the learning is used well."]]
+    assert model.predict_many(passages) == [model.predict(p) for p in passages]
+    assert model.predict_many(passages)[-1] == "strength"

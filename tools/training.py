@@ -8,9 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def parse_args(doc: str, out_name: str, argv=None) -> argparse.Namespace:
-    """--labels, --shared, --out (extract/OUT_NAME by default) and --folds, described by `doc`'s first line."""
+def parse_args(doc: str, out_name: str, argv=None, sentences: bool = False) -> argparse.Namespace:
+    """--labels, --shared, --out (extract/OUT_NAME by default) and --folds, described by `doc`'s first
+    line; with `sentences`, --sentences too (the sentence labels, tests/data/sentence_labels.json)."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    if sentences:
+        ap.add_argument("--sentences", type=Path, default=ROOT / "tests" / "data" / "sentence_labels.json")
     ap.add_argument("--labels", type=Path, default=ROOT / "tests" / "data" / "theme_labels.json")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--out", type=Path, default=ROOT / "extract" / out_name)
