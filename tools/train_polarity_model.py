@@ -17,9 +17,9 @@ Two models, both logistic regressions (scikit-learn's lbfgs, deterministic; inst
   sentence model's answers on a training finding come from a sentence model fitted on other
   documents, so that they are weighed as they will be on new reports.
 The inverse penalties C and the words' scales are chosen by cross-validation over whole
-documents of the tuning part (accuracy): the sentence model's first, with the passage
-model's at C 1 and words x8, then the passage model's. Then both are fitted on all of it
-and written. The test part is never read.
+documents of the tuning part (accuracy), by turns: the sentence model's over its grid with
+the passage model's fixed, then the passage model's with the sentence model's fixed, until
+neither moves. Then both are fitted on all of it and written. The test part is never read.
 """
 
 from __future__ import annotations
@@ -157,6 +157,10 @@ def cross_validate(data, targets, folds: int, c: float, scale: float, sentence_c
     return right / len(data)
 
 
+SENTENCE_GRID = [(c, scale) for c in (0.3, 1.0, 3.0) for scale in (2.0, 4.0, 8.0)]
+PASSAGE_GRID = [(c, scale) for c in (0.03, 0.1, 0.3, 1.0) for scale in (1.0, 2.0, 4.0)]
+
+
 def main(argv=None) -> int:
     from training import parse_args
 
@@ -172,28 +176,36 @@ def main(argv=None) -> int:
     docs = sorted({d for d, _, _, _ in data})
     rule_right = sum(rule_polarity(sents) == gold for _, _, sents, gold in data)
     print(f"{len(data)} findings from {len(docs)} documents, {len(targets)} with sentence targets "
-          f"({sum(map(len, targets.values()))} sentences; a neutral finding's state nothing); the rules alone: accuracy {rule_right / len(data):.4f}",
-          file=sys.stderr)
+          f"({sum(map(len, targets.values()))} sentences; a neutral finding's state nothing); "
+          f"the rules alone: accuracy {rule_right / len(data):.4f}", file=sys.stderr)
     cache: dict = {}
-    sentence_results = {}
-    for sc, ss in [(sc, ss) for sc in (0.1, 0.3, 1.0) for ss in (2.0, 4.0)]:
-        sentence_results[(sc, ss)] = cross_validate(data, targets, args.folds, 1.0, 8.0, sc, ss, cache)
-        print(f"sentence model C {sc}, words x{ss}: cross-validated accuracy {sentence_results[(sc, ss)]:.4f}",
-              file=sys.stderr)
-    sc, ss = max(sentence_results, key=sentence_results.get)
-    results = {}
-    for c, scale in [(c, scale) for c in (0.1, 0.3, 1.0) for scale in (2.0, 4.0, 8.0)]:
-        results[(c, scale)] = cross_validate(data, targets, args.folds, c, scale, sc, ss, cache)
-        print(f"C {c}, words x{scale}: cross-validated accuracy {results[(c, scale)]:.4f}", file=sys.stderr)
-    c, scale = max(results, key=results.get)
+    results: dict = {}
+
+    def score(sentence: tuple[float, float], passage: tuple[float, float]) -> float:
+        if (sentence, passage) not in results:
+            results[(sentence, passage)] = cross_validate(data, targets, args.folds, *passage, *sentence, cache)
+            print(f"sentence model C {sentence[0]}, words x{sentence[1]}; passage model C {passage[0]}, words "
+                  f"x{passage[1]}: cross-validated accuracy {results[(sentence, passage)]:.4f}", file=sys.stderr)
+        return results[(sentence, passage)]
+
+    # coordinate search: the sentence model's grid at the passage model's choice, then the
+    # passage model's at the sentence model's, until neither choice moves
+    sentence, passage = (1.0, 4.0), (0.3, 2.0)
+    for _ in range(4):
+        before = (sentence, passage)
+        sentence = max(SENTENCE_GRID, key=lambda g: score(g, passage))
+        passage = max(PASSAGE_GRID, key=lambda g: score(sentence, g))
+        if (sentence, passage) == before:
+            break
+    (sc, ss), (c, scale) = sentence, passage
     answers = sentence_answers(data, targets, docs, sc, ss, args.folds)
-    sentence = fit_sentences([(sents, targets[pid]) for _, pid, sents, _ in data if pid in targets], sc, ss)
-    model = fit([(sents, g, answers[pid]) for _, pid, sents, g in data], c, scale, sentence)
+    sentence_model = fit_sentences([(sents, targets[pid]) for _, pid, sents, _ in data if pid in targets], sc, ss)
+    model = fit([(sents, g, answers[pid]) for _, pid, sents, g in data], c, scale, sentence_model)
     doc = {"about": f"Polarity model trained by tools/train_polarity_model.py on the tuning part of "
                     f"{args.labels.name} ({len(data)} findings from {len(docs)} documents) and the sentence "
                     f"labels of {args.sentences.name} ({len(targets)} findings); sentence model C {sc}, words x{ss}; "
                     f"passage model C {c}, words x{scale}; chosen by {args.folds}-fold cross-validation over "
-                    f"documents (accuracy {results[(c, scale)]:.4f}; the rules alone {rule_right / len(data):.4f}).",
+                    f"documents (accuracy {results[(sentence, passage)]:.4f}; the rules alone {rule_right / len(data):.4f}).",
            **model.to_json()}
     args.out.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
     print(f"chose sentence model C {sc}, words x{ss}; passage model C {c}, words x{scale}; wrote {args.out}",
