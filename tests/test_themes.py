@@ -144,6 +144,32 @@ def test_text_scores_of_many_texts_are_each_text_scored_alone():
     assert batch[0][0] == pytest.approx(0.1 + 3.25 / 8.5 ** 0.5)
 
 
+def test_negated_words_are_the_words_a_negator_governs_in_its_clause():
+    from ofsted_kg.extract.text_model import negated_words
+
+    assert negated_words("Plans are not always reviewed on time, and managers check them.") == [
+        "not:alway", "not:reviewed", "not:on"]  # three words, plural -s dropped as words() does
+    assert negated_words("Visits are not timely; children see their workers.") == ["not:timely"]  # the clause ends
+    assert negated_words("There is no clear record and children don't know why.") == [
+        "not:clear", "not:record", "not:and", "not:know", "not:why"]
+    assert negated_words("A lack of challenge (at the panel) means cases drift.") == ["not:of", "not:challenge"]
+    assert negated_words("Notes are nonetheless thorough and knowledgeable.") == []  # whole words only
+
+
+def test_text_scores_with_extra_tokens_score_the_words_and_the_extra_together():
+    import numpy as np
+    from ofsted_kg.extract.text_model import negated_words, words
+
+    model = _text_model(["s", "w"], {"timely": [2.0, -1.0], "not:timely": [-3.0, 4.0], "visit": [0.5, 0.0]}, [0.0, 0.0])
+    texts = ["Visits are timely.", "Visits are not timely.", "Visits are not always made in a timely way."]
+    extra = [negated_words(t) for t in texts]
+    batch = model.text_scores(texts, extra)
+    for text, more, row in zip(texts, extra, batch):
+        assert np.allclose(row, model.scores(words(text) + more))
+    assert batch[0][0] > 0 > batch[1][0] and batch[1][1] > 0  # "not timely" weighs as a shortfall
+    assert np.allclose(batch[2], model.scores(words(texts[2])))  # "timely" is the fifth word after "not"
+
+
 def test_text_model_adds_an_unnamed_theme_with_its_sentence_but_not_one_the_rules_dropped():
     from ofsted_kg.extract.theme_model import ThemeModel
     from ofsted_kg.extract.themes import ThemeTagger

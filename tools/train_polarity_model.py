@@ -8,8 +8,9 @@ Two models, both logistic regressions (scikit-learn's lbfgs, deterministic; inst
 `pip install -e .[train]`):
 - The sentence model (polarity.SentenceModel) learns from the sentence labels which
   sentences of a finding state a strength and which a shortfall: one example per sentence
-  of a labelled tuning finding, its inputs the tf-idf of the sentence's words (scaled by a
-  factor) and the cue rules' verdict on it.
+  of a labelled tuning finding, its inputs the tf-idf of the sentence's words and of the
+  words its negators govern (text_model.negated_words), scaled by a factor, and the cue
+  rules' verdict on it.
 - The passage model (polarity.PolarityModel) learns each finding's labelled polarity from
   polarity.polarity_features of its sentences (the cue rules' verdict by sentence, where the
   strengths and weaknesses are, contrasts and a few marker words), the tf-idf of its words
@@ -76,14 +77,14 @@ def fit_sentences(rows: list[tuple[list[str], list[tuple[bool, bool]]]], c: floa
     from sklearn.linear_model import LogisticRegression
 
     from ofsted_kg.extract.polarity import _DIGIT, SentenceModel, _lowered_polarity
-    from ofsted_kg.extract.text_model import LinearText, words
+    from ofsted_kg.extract.text_model import LinearText, negated_words, words
 
     sents = [s for ss, _ in rows for s in ss]
     targets = np.array([t for _, ts in rows for t in ts], dtype=bool)
     inputs = csr_matrix(np.array([(*_lowered_polarity(s.lower()), _DIGIT.search(s) is not None) for s in sents],
                                  dtype=float))
     tfidf = TfidfVectorizer(analyzer=lambda tokens: tokens, min_df=2, sublinear_tf=True)
-    x = hstack([inputs, scale * tfidf.fit_transform([words(s) for s in sents])]).tocsr()
+    x = hstack([inputs, scale * tfidf.fit_transform([words(s) + negated_words(s) for s in sents])]).tocsr()
     fits = [LogisticRegression(C=c, max_iter=3000).fit(x, targets[:, j]) for j in range(2)]
     n = inputs.shape[1]
     terms = tfidf.get_feature_names_out()
