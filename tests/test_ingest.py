@@ -227,3 +227,24 @@ def test_ingest_ends_by_compacting_the_store(tmp_path, monkeypatch):
     monkeypatch.setattr(Store, "optimize", lambda self: None)
     left_as_loaded = files_after(tmp_path / "as-loaded")
     assert compacted < left_as_loaded
+
+
+def test_progress_reports_each_file_once_as_it_is_built_and_the_summary_as_it_is_written(tmp_path):
+    from ofsted_kg import __version__
+    from ofsted_kg.extract.ingest import Ingester
+    from ofsted_kg.extract.store import Store
+
+    html = tmp_path / "html.pdf"
+    html.write_text("<!DOCTYPE html><html><body>Gone</body></html>")
+    store = Store(tmp_path / "kg")
+    store.ensure_reference(__version__)
+    files = sorted(SEEDS.glob("*")) + [html]
+    seen = []
+    summary = Ingester(store, __version__, jobs=1).ingest(
+        files, lambda o: seen.append((o.path, o.status, len(store.document_graphs()))))
+    assert sorted(p for p, _, _ in seen) == sorted(files)  # each file once
+    stored = [n for _, status, n in seen if status == "stored"]
+    assert len(stored) == 5 and stored[0] == 0  # the first is reported before its batch is written
+    assert [status for p, status, _ in seen if p == html] == ["failed"]
+    assert summary.count("stored") == 5 and summary.count("failed") == 1
+    assert len(store.document_graphs()) == 5
