@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from .model import Passage
-from .text_model import LinearText, negated_words
+from .text_model import LinearText, sentence_tokens
 
 # The cues, each a regex that begins with a letter (after any lookbehind); matched as whole
 # words of the lower-cased sentence, the first in this order winning at one position.
@@ -284,8 +284,9 @@ def sentence_features_many(probabilities: np.ndarray, sizes: list[int]) -> list[
 class SentenceModel:
     """Whether a sentence states a strength, and whether it states a shortfall, as the sentence
     labels of the tuning findings mark them (tests/data/sentence_labels.json): two logistic
-    outputs over the sentence's words and the words its negators govern (tf-idf,
-    text_model.words and negated_words) and the rules' verdict on it (a counted strength
+    outputs over the sentence's words, the words its negators govern and its pairs of
+    neighbouring words (tf-idf, text_model.words and sentence_tokens) and the rules' verdict
+    on it (a counted strength
     cue, a counted shortfall cue, a figure). Trained with the polarity
     model by tools/train_polarity_model.py and shipped inside extract/polarity_model.json."""
 
@@ -300,7 +301,7 @@ class SentenceModel:
         if not sentences:
             return np.zeros((0, 2))
         inputs = np.array([(p, q, _DIGIT.search(s) is not None) for s, (p, q) in zip(sentences, verdicts)], dtype=float)
-        scores = self.text.text_scores(sentences, [negated_words(s) for s in sentences])
+        scores = self.text.text_scores(sentences, [sentence_tokens(s) for s in sentences])
         return 1.0 / (1.0 + np.exp(-(scores + inputs @ self.rules)))
 
     def to_json(self) -> dict:

@@ -31,10 +31,27 @@ def _singular(w: str) -> str:
     return w[:-1] if len(w) > 3 and w[-1] == "s" and w[-2] != "s" else w
 
 
+_SINGULAR: dict[str, str] = {}  # raw token -> _singular(token), filled as tokens are met
+
+
 def words(text: str) -> list[str]:
     """The tokens the text models read: lower-case letters and digits, two characters or more,
     with a plural -s dropped (as the theme model's word features are)."""
-    return [_singular(w) for w in _TOKEN.findall(text.lower())]
+    single = _SINGULAR
+    return [single.get(w) or single.setdefault(w, _singular(w)) for w in _TOKEN.findall(text.lower())]
+
+
+def word_pairs(text: str) -> list[str]:
+    """Each two neighbouring words() of the text, joined by a space ("too long", "variable
+    quality", "not yet"): the sentence model reads them beside the single words."""
+    w = words(text)
+    return [a + " " + b for a, b in zip(w, w[1:])]
+
+
+def sentence_tokens(text: str) -> list[str]:
+    """The tokens the polarity sentence model reads besides words(): negated_words and
+    word_pairs."""
+    return negated_words(text) + word_pairs(text)
 
 
 def negated_words(text: str, span: int = 3) -> list[str]:
@@ -83,7 +100,7 @@ class LinearText:
         if extra is not None:
             index = self.index
             for known, tokens in zip(counts, extra):
-                known.update([index[t] for t in tokens if t in index])
+                known.update([r for r in map(index.get, tokens) if r is not None])
         return self._scores(counts)
 
     def _scores(self, counts: list[Counter]) -> np.ndarray:

@@ -156,6 +156,17 @@ def test_negated_words_are_the_words_a_negator_governs_in_its_clause():
     assert negated_words("Notes are nonetheless thorough and knowledgeable.") == []  # whole words only
 
 
+def test_sentence_tokens_are_the_negated_words_then_the_pairs_of_neighbouring_words():
+    from ofsted_kg.extract.text_model import sentence_tokens, word_pairs
+
+    assert word_pairs("Visits are too slow.") == ["visit are", "are too", "too slow"]
+    assert word_pairs("Too") == [] and word_pairs("") == []
+    # a pair is two tokens of words(): plural -s dropped, one-letter words and punctuation skipped
+    assert word_pairs("Plans lack detail; a manager signs them.") == [
+        "plan lack", "lack detail", "detail manager", "manager sign", "sign them"]
+    assert sentence_tokens("Plans are not updated.") == ["not:updated", "plan are", "are not", "not updated"]
+
+
 def test_text_scores_with_extra_tokens_score_the_words_and_the_extra_together():
     import numpy as np
     from ofsted_kg.extract.text_model import negated_words, words

@@ -8,9 +8,9 @@ Two models, both logistic regressions (scikit-learn's lbfgs, deterministic; inst
 `pip install -e .[train]`):
 - The sentence model (polarity.SentenceModel) learns from the sentence labels which
   sentences of a finding state a strength and which a shortfall: one example per sentence
-  of a labelled tuning finding, its inputs the tf-idf of the sentence's words and of the
-  words its negators govern (text_model.negated_words), scaled by a factor, and the cue
-  rules' verdict on it.
+  of a labelled tuning finding, its inputs the tf-idf of the sentence's words, of the words
+  its negators govern and of its pairs of neighbouring words (text_model.sentence_tokens),
+  scaled by a factor, and the cue rules' verdict on it.
 - The passage model (polarity.PolarityModel) learns each finding's labelled polarity from
   polarity.polarity_features of its sentences (the cue rules' verdict by sentence, where the
   strengths and weaknesses are, contrasts and a few marker words), the tf-idf of its words
@@ -77,14 +77,14 @@ def fit_sentences(rows: list[tuple[list[str], list[tuple[bool, bool]]]], c: floa
     from sklearn.linear_model import LogisticRegression
 
     from ofsted_kg.extract.polarity import _DIGIT, SentenceModel, _lowered_polarity
-    from ofsted_kg.extract.text_model import LinearText, negated_words, words
+    from ofsted_kg.extract.text_model import LinearText, sentence_tokens, words
 
     sents = [s for ss, _ in rows for s in ss]
     targets = np.array([t for _, ts in rows for t in ts], dtype=bool)
     inputs = csr_matrix(np.array([(*_lowered_polarity(s.lower()), _DIGIT.search(s) is not None) for s in sents],
                                  dtype=float))
     tfidf = TfidfVectorizer(analyzer=lambda tokens: tokens, min_df=2, sublinear_tf=True)
-    x = hstack([inputs, scale * tfidf.fit_transform([words(s) + negated_words(s) for s in sents])]).tocsr()
+    x = hstack([inputs, scale * tfidf.fit_transform([words(s) + sentence_tokens(s) for s in sents])]).tocsr()
     fits = [LogisticRegression(C=c, max_iter=3000).fit(x, targets[:, j]) for j in range(2)]
     n = inputs.shape[1]
     terms = tfidf.get_feature_names_out()
@@ -158,7 +158,7 @@ def cross_validate(data, targets, folds: int, c: float, scale: float, sentence_c
     return right / len(data)
 
 
-SENTENCE_GRID = [(c, scale) for c in (0.3, 1.0, 3.0) for scale in (2.0, 4.0, 8.0)]
+SENTENCE_GRID = [(c, scale) for c in (0.01, 0.03, 0.1) for scale in (16.0, 32.0, 64.0)]
 PASSAGE_GRID = [(c, scale) for c in (0.03, 0.1, 0.3, 1.0) for scale in (1.0, 2.0, 4.0)]
 
 
@@ -191,7 +191,7 @@ def main(argv=None) -> int:
 
     # coordinate search: the sentence model's grid at the passage model's choice, then the
     # passage model's at the sentence model's, until neither choice moves
-    sentence, passage = (1.0, 4.0), (0.3, 2.0)
+    sentence, passage = (0.03, 32.0), (0.3, 2.0)
     for _ in range(4):
         before = (sentence, passage)
         sentence = max(SENTENCE_GRID, key=lambda g: score(g, passage))
