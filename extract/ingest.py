@@ -16,6 +16,7 @@ from .errors import DocumentError, ValidationFailed
 from .graph import DocumentGraph, build_document_graph, document_iri
 from .load import SUFFIXES, load_normalised, read_source
 from .pipeline import extract_normalised
+from .polarity import packaged_polarity_model
 from .register import load_register
 from .store import Store
 from .themes import ThemeTagger
@@ -91,6 +92,7 @@ def _worker_init(extra_register_nt: str | None) -> None:
     _WORKER["extra"] = extra
     _WORKER["register"] = load_register([extra] if extra is not None else ())
     _WORKER["tagger"] = ThemeTagger()
+    packaged_polarity_model()  # loaded here, before the workers fork, not once in each of them
 
 
 def _warm_validation() -> None:
