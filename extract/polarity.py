@@ -286,9 +286,9 @@ class SentenceModel:
     labels of the tuning findings mark them (tests/data/sentence_labels.json): two logistic
     outputs over the sentence's words, the words its negators govern and its pairs of
     neighbouring words (tf-idf, text_model.words and sentence_tokens) and the rules' verdict
-    on it (a counted strength
-    cue, a counted shortfall cue, a figure). Trained with the polarity
-    model by tools/train_polarity_model.py and shipped inside extract/polarity_model.json."""
+    on it (a counted strength cue, a counted shortfall cue, a figure). Trained with the
+    polarity model by tools/train_polarity_model.py and shipped inside
+    extract/polarity_model.json."""
 
     INPUTS = ("rule strength", "rule weakness", "figure")
 
