@@ -2,7 +2,7 @@
 
 Usage: python tools/train_polarity_model.py [--labels tests/data/theme_labels.json]
        [--sentences tests/data/sentence_labels.json] [--shared ../shared]
-       [--out extract/polarity_model.json] [--folds 5]
+       [--out extract/polarity_model.json] [--folds 5] [--sentence C SCALE] [--passage C SCALE]
 
 Two models, both logistic regressions (scikit-learn's lbfgs, deterministic; install it with
 `pip install -e .[train]`):
@@ -20,7 +20,9 @@ Two models, both logistic regressions (scikit-learn's lbfgs, deterministic; inst
 The inverse penalties C and the words' scales are chosen by cross-validation over whole
 documents of the tuning part (accuracy), by turns: the sentence model's over its grid with
 the passage model's fixed, then the passage model's with the sentence model's fixed, until
-neither moves. Then both are fitted on all of it and written. The test part is never read.
+neither moves; --sentence and --passage fix a model's C and words' scale instead of searching
+(its cross-validated accuracy is still printed). Then both are fitted on all of it and
+written. The test part is never read.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ PASSAGE_GRID = [(c, scale) for c in (0.03, 0.1, 0.3, 1.0) for scale in (1.0, 2.0
 def main(argv=None) -> int:
     from training import parse_args
 
-    args = parse_args(__doc__, "polarity_model.json", argv, sentences=True)
+    args = parse_args(__doc__, "polarity_model.json", argv, sentences=True, settings=("sentence", "passage"))
 
     from ofsted_kg.extract.labels import load_labels
     from ofsted_kg.extract.polarity import rule_polarity
@@ -191,13 +193,17 @@ def main(argv=None) -> int:
 
     # coordinate search: the sentence model's grid at the passage model's choice, then the
     # passage model's at the sentence model's, until neither choice moves
-    sentence, passage = (0.03, 32.0), (0.3, 2.0)
+    sentence, passage = tuple(args.sentence or (0.03, 32.0)), tuple(args.passage or (0.3, 2.0))
     for _ in range(4):
         before = (sentence, passage)
-        sentence = max(SENTENCE_GRID, key=lambda g: score(g, passage))
-        passage = max(PASSAGE_GRID, key=lambda g: score(sentence, g))
+        if not args.sentence:
+            sentence = max(SENTENCE_GRID, key=lambda g: score(g, passage))
+        if not args.passage:
+            passage = max(PASSAGE_GRID, key=lambda g: score(sentence, g))
         if (sentence, passage) == before:
             break
+    score(sentence, passage)
+    how = ("fixed by the command line, scored" if args.sentence and args.passage else "chosen")
     (sc, ss), (c, scale) = sentence, passage
     answers = sentence_answers(data, targets, docs, sc, ss, args.folds)
     sentence_model = fit_sentences([(sents, targets[pid]) for _, pid, sents, _ in data if pid in targets], sc, ss)
@@ -205,7 +211,7 @@ def main(argv=None) -> int:
     doc = {"about": f"Polarity model trained by tools/train_polarity_model.py on the tuning part of "
                     f"{args.labels.name} ({len(data)} findings from {len(docs)} documents) and the sentence "
                     f"labels of {args.sentences.name} ({len(targets)} findings); sentence model C {sc}, words x{ss}; "
-                    f"passage model C {c}, words x{scale}; chosen by {args.folds}-fold cross-validation over "
+                    f"passage model C {c}, words x{scale}; {how} by {args.folds}-fold cross-validation over "
                     f"documents (accuracy {results[(sentence, passage)]:.4f}; the rules alone {rule_right / len(data):.4f}).",
            **model.to_json()}
     args.out.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
