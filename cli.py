@@ -400,7 +400,8 @@ def serve(ctx, host, port, timeout, max_rows, workers, from_disk, watch, store_p
     """Serve the store as a read-only SPARQL 1.1 endpoint (/sparql) with the named queries at /queries/NAME.
 
     \b
-    Stop it with Ctrl-C or SIGTERM; SIGHUP reloads the store (as --watch does when it changes).
+    Stop it with Ctrl-C or SIGTERM; SIGHUP reloads the store (as --watch does when it changes);
+    SIGUSR1 prints every thread's stack to stderr (to see what a stuck server is doing).
     \f
     The store is copied into memory at start (about 12 s for the whole corpus), unless
     --from-disk. Each query runs in a worker process that is killed at the time limit.

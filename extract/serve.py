@@ -9,7 +9,9 @@ which enforces the time limit and the row cap.
 
 from __future__ import annotations
 
+import faulthandler
 import html
+import io
 import json
 import logging
 import os
@@ -526,6 +528,10 @@ def run_serve(config: ServeConfig, on_ready: Callable[[str, LoadInfo], None] | N
         threading.Thread(target=_reload, args=(pool,), name="reload", daemon=True).start()
 
     old = {sig: signal.signal(sig, handler) for sig, handler in ((signal.SIGTERM, stop), (signal.SIGHUP, hang_up))}
+    try:  # kill -USR1: every thread's stack to stderr (to see what a stuck server is doing)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # a stderr with no file descriptor (tests)
+        pass
     try:
         fingerprint = _fingerprint(config.store)
         info = pool.start()
@@ -545,3 +551,4 @@ def run_serve(config: ServeConfig, on_ready: Callable[[str, LoadInfo], None] | N
         pool.close()
         for sig, handler in old.items():
             signal.signal(sig, handler)
+        faulthandler.unregister(signal.SIGUSR1)

@@ -97,8 +97,11 @@ class Server:
         try:
             return self.proc.wait(wait)
         except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGUSR1)  # the server prints every thread's stack (faulthandler)
+            time.sleep(2)
             os.killpg(self.proc.pid, signal.SIGKILL)
-            raise AssertionError(f"the server did not stop on {sig!r}") from None
+            raise AssertionError(f"the server did not stop on {sig!r}; the end of its stderr, with its "
+                                 f"threads' stacks:\n{self.stderr[-6000:]}") from None
 
 
 @pytest.fixture(scope="module")
@@ -455,6 +458,14 @@ def test_serve_stops_cleanly(seed_store, sig, start_server):
     time.sleep(0.5)
     assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()
                 and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]]
+
+
+def test_serve_prints_its_threads_on_sigusr1(seed_store, start_server):
+    srv = start_server(seed_store, "--workers", "1")
+    os.kill(srv.proc.pid, signal.SIGUSR1)
+    assert _wait_for(lambda: "(most recent call first)" in srv.stderr, 10), srv.stderr
+    assert _doc_count(srv) == 5  # still serving
+    assert srv.stop() == 0
 
 
 def test_serve_from_disk(seed_store, start_server):
