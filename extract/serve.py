@@ -460,7 +460,7 @@ class _Server6(_Server):
 
 
 class _Stop(Exception):
-    """SIGTERM: stop serving."""
+    """SIGTERM or SIGINT: stop serving."""
 
 
 def _fingerprint(path: Path) -> tuple:
@@ -527,7 +527,12 @@ def run_serve(config: ServeConfig, on_ready: Callable[[str, LoadInfo], None] | N
     def hang_up(signum, frame):
         threading.Thread(target=_reload, args=(pool,), name="reload", daemon=True).start()
 
-    old = {sig: signal.signal(sig, handler) for sig, handler in ((signal.SIGTERM, stop), (signal.SIGHUP, hang_up))}
+    # Handlers of our own for all three, and none of them blocked: a shell that starts a server in
+    # the background (`ofsted-kg serve &` in a script) leaves SIGINT ignored, and Python then
+    # installs no Ctrl-C handler of its own, so the server would never stop on SIGINT.
+    handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    old = {sig: signal.signal(sig, handler) for sig, handler in zip(handled, (stop, stop, hang_up))}
+    old_mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, handled)
     try:  # kill -USR1: every thread's stack to stderr (to see what a stuck server is doing)
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     except (AttributeError, ValueError, io.UnsupportedOperation):  # a stderr with no file descriptor (tests)
@@ -551,4 +556,5 @@ def run_serve(config: ServeConfig, on_ready: Callable[[str, LoadInfo], None] | N
         pool.close()
         for sig, handler in old.items():
             signal.signal(sig, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         faulthandler.unregister(signal.SIGUSR1)

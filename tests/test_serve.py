@@ -460,6 +460,18 @@ def test_serve_stops_cleanly(seed_store, sig, start_server):
                 and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]]
 
 
+def test_serve_stops_on_sigint_when_started_with_it_ignored(seed_store, start_server):
+    # as a shell leaves it for a command started in the background: `ofsted-kg serve &` in a script
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        srv = start_server(seed_store, "--workers", "1")
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert _doc_count(srv) == 5
+    assert srv.stop(signal.SIGINT, wait=20) == 0
+    assert "stopping" in srv.stderr
+
+
 def test_serve_prints_its_threads_on_sigusr1(seed_store, start_server):
     srv = start_server(seed_store, "--workers", "1")
     os.kill(srv.proc.pid, signal.SIGUSR1)
