@@ -203,7 +203,9 @@ def main(argv=None) -> int:
         if (sentence, passage) == before:
             break
     score(sentence, passage)
-    how = ("fixed by the command line, scored" if args.sentence and args.passage else "chosen")
+    how = ("fixed by the command line, scored" if args.sentence and args.passage
+           else "fixed by the command line where given, the rest chosen" if args.sentence or args.passage
+           else "chosen")
     (sc, ss), (c, scale) = sentence, passage
     answers = sentence_answers(data, targets, docs, sc, ss, args.folds)
     sentence_model = fit_sentences([(sents, targets[pid]) for _, pid, sents, _ in data if pid in targets], sc, ss)
