@@ -6,8 +6,9 @@ Usage: python tools/train_theme_model.py [--labels tests/data/theme_labels.json]
 Two models, both logistic regressions fitted with scikit-learn (lbfgs, deterministic;
 `pip install -e .[train]`):
 - the text model: for each of the 42 themes, one over the tf-idf of the passage's words
-  (its kind, then text_model.words of its text), positive when the passage is labelled
-  with the theme;
+  (its kind, then text_model.words of its text), each scaled by how unevenly the word
+  falls between the theme's passages and the others (fit_text), positive when the
+  passage is labelled with the theme;
 - the candidate model: the tagger runs, without a model, over every tuning passage; each
   candidate theme is one example, its features those of theme_model.candidate_features
   and the text model's logit for the theme, which comes from a text model fitted on the
@@ -25,6 +26,11 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+
+# beta of fit_text's term weighting: 0.25, 0.5 and 1 gave cross-validated micro-F1 0.8513, 0.8511
+# and 0.8510 on 14,282 tuning passages (0.8498 without it); 0.5 scored best on a held-out batch.
+WORD_WEIGHT = 0.5
 
 
 def examples(labels, shared: Path):
@@ -71,22 +77,36 @@ def folds_of(data, folds: int) -> list[int]:
     return [fold[d] for d, *_ in data]
 
 
-def fit_text(data, themes: list[str], c: float):
-    """The text model (LinearText, one output per theme) fitted on `data`'s passages."""
+def fit_text(data, themes: list[str], c: float, beta: float = WORD_WEIGHT):
+    """The text model (LinearText, one output per theme) fitted on `data`'s passages.
+
+    Supervised term weighting: for each theme, every word's tf-idf value is scaled by
+    1 + beta * |r|, where r is the word's Naive Bayes log-count ratio for the theme (the r
+    of Wang and Manning's NBSVM: the log of the word's share of the theme's passages over
+    its share of the others', counted once per passage, add-one smoothed). The absolute
+    value lets a word that speaks against a theme weigh as much as one that speaks for it.
+    The scaled model is linear in the plain tf-idf values (its weights times the scale), so
+    it ships as a plain LinearText and scoring does not change.
+    """
     import numpy as np
+    import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     from ofsted_kg.extract.text_model import LinearText
 
     tfidf = TfidfVectorizer(analyzer=lambda tokens: tokens, min_df=2, sublinear_tf=True)
-    x = tfidf.fit_transform([p[1] for p in data])
+    x = tfidf.fit_transform([p[1] for p in data]).tocsr()
+    present = (x > 0).astype(float)
     weights, bias = np.zeros((x.shape[1], len(themes))), np.full(len(themes), -10.0)
     for j, theme in enumerate(themes):
-        y = [theme in p[2] for p in data]
-        if sum(y) >= 2:
-            lr = LogisticRegression(C=c, max_iter=3000).fit(x, y)
-            weights[:, j], bias[j] = lr.coef_[0], lr.intercept_[0]
+        y = np.array([theme in p[2] for p in data])
+        if y.sum() >= 2:
+            pos = np.asarray(present[y].sum(0)).ravel() + 1.0
+            neg = np.asarray(present[~y].sum(0)).ravel() + 1.0
+            scale = 1.0 + beta * np.abs(np.log((pos / pos.sum()) / (neg / neg.sum())))
+            lr = LogisticRegression(C=c, max_iter=3000).fit(x @ sp.diags(scale), y)
+            weights[:, j], bias[j] = lr.coef_[0] * scale, lr.intercept_[0]
     terms = tfidf.get_feature_names_out()
     return LinearText(tuple(themes), {t: i for i, t in enumerate(terms)}, tfidf.idf_, weights, bias)
 
