@@ -5,7 +5,9 @@ reliable ("child sexual exploitation"), others only sometimes a subject ("plan",
 "health"). Two logistic models, trained on the labelled tuning passages, decide:
 
 - the text model (text_model.LinearText), one logistic regression per theme over the
-  passage's words (tf-idf), says how strongly the words as a whole go with each theme;
+  passage's words (tf-idf; the training tool weighs each word by how unevenly it falls
+  between the theme's passages and the others, and folds that into the weights), says how
+  strongly the words as a whole go with each theme;
 - the candidate model weighs what the tuning passages showed about each candidate:
   the theme, the words matched, how often and where they occur, whether only context
   labels matched, the passage's kind, how many other candidates it has, and the text
