@@ -389,9 +389,11 @@ def test_queries_self_vs_inspection_pairs_the_committee_report_with_reading(stor
     got = {r["theme_id"]: (int(r["self_findings"]), int(r["inspection_findings"]), r["found_in"]) for r in rows}
     found_in = {True: {True: "both", False: "self-evaluation only"}, False: {True: "inspection only"}}
     assert got == {t: (own[t], theirs[t], found_in[own[t] > 0][theirs[t] > 0]) for t in set(own) | set(theirs)}
-    # as tagged by today's models, the committee report has a theme the inspection lacks, so all
-    # three answers occur (the invented history below checks each again on themes set by hand)
-    assert {v[2] for v in got.values()} == {"both", "inspection only", "self-evaluation only"}
+    # as tagged by today's models, every theme of the committee report's findings is also one of
+    # the inspection's (the models before seed 2040 gave it uasc for a count of looked-after
+    # children, a theme its label says is not a subject there); "self-evaluation only" is checked
+    # on the invented history below, with themes set by hand
+    assert {v[2] for v in got.values()} == {"both", "inspection only"}
 
 
 # ------------------------------------------------------------------ a small invented history
