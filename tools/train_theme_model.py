@@ -99,12 +99,13 @@ def fit_text(data, themes: list[str], c: float, beta: float = WORD_WEIGHT):
     tfidf = TfidfVectorizer(analyzer=lambda tokens: tokens, min_df=2, sublinear_tf=True)
     x = tfidf.fit_transform([p[1] for p in data]).tocsr()
     present = (x > 0).astype(float)
+    passages = np.asarray(present.sum(0)).ravel()  # the passages each word occurs in
     weights, bias = np.zeros((x.shape[1], len(themes))), np.full(len(themes), -10.0)
     for j, theme in enumerate(themes):
         y = np.array([theme in p[2] for p in data])
         if y.sum() >= 2:
-            pos = np.asarray(present[y].sum(0)).ravel() + 1.0
-            neg = np.asarray(present[~y].sum(0)).ravel() + 1.0
+            theirs = np.asarray(present[y].sum(0)).ravel()
+            pos, neg = theirs + 1.0, passages - theirs + 1.0
             scale = 1.0 + beta * np.abs(np.log((pos / pos.sum()) / (neg / neg.sum())))
             lr = LogisticRegression(C=c, max_iter=3000).fit(x @ sp.diags(scale), y)
             weights[:, j], bias[j] = lr.coef_[0] * scale, lr.intercept_[0]
